@@ -1,0 +1,46 @@
+# Genesis Gateway — the two commands a fresh machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+PORT ?= 8080
+
+.PHONY: run test install install-dev services lint typecheck pytest bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/bin/python pyproject.toml
+	$(PIP) install -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install into .venv and start the embedded demo (simulator upstream, five agents, traffic).
+run: install
+	$(VENV)/bin/genesis-gateway demo --port $(PORT)
+
+## make test: dev extras, the services the tests need, then ruff, mypy and pytest.
+test: install-dev services lint typecheck pytest
+
+services:
+	bash scripts/ensure-services.sh
+
+lint:
+	$(VENV)/bin/ruff check gateway scoring tests
+	$(VENV)/bin/ruff format --check gateway scoring tests
+
+typecheck:
+	$(VENV)/bin/mypy
+
+pytest:
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
