@@ -1,0 +1,125 @@
+"""Format: does the answer's shape fit the request?
+
+Rewards lists where steps or items are asked for, code blocks where code is asked for, and the
+requested number of items; penalises unclosed code fences, truncation, answers far longer than
+a brevity request allows, and long walls of text without structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scoring.scorers.base import dimension_score
+from scoring.text import sentences, words
+from scoring.types import Dimension, DimensionScore, Sample
+
+FENCE_RE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
+LIST_ITEM_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|[a-z][.)])\s+\S", re.MULTILINE)
+HEADING_RE = re.compile(r"^\s*(?:#{1,6}\s+\S|\*\*[^*\n]{2,60}\*\*:?\s*$|[A-Z][^\n]{2,50}:\s*$)", re.MULTILINE)
+STEPS_ASKED_RE = re.compile(
+    r"\b(steps?|step-by-step|how (?:do|can|to|should)|list|bullet|outline|checklist|ways|tips|procedure)\b",
+    re.IGNORECASE,
+)
+CODE_ASKED_RE = re.compile(
+    r"\b(code|function|script|snippet|implement|regex|sql|query|python|javascript|bash|pytest|class)\b",
+    re.IGNORECASE,
+)
+BRIEF_ASKED_RE = re.compile(
+    r"\b(one|single|1|a) (?:sentence|word|line|phrase)\b|\bbriefly\b|\bconcise(?:ly)?\b|\bshort\b|"
+    r"\bin (?:\d+|one|two|three|a few) words\b|\bone-sentence\b|\btweet\b|\bheadline\b|\btitle\b",
+    re.IGNORECASE,
+)
+COUNT_ASKED_RE = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:\w+\s+){0,2}?"
+    r"(?:ways|tips|steps|examples|ideas|reasons|items|points|things|questions|names|words|sentences|facts|benefits)\b",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+TERMINAL_RE = re.compile(r"[.!?)\]}\"'`*:;>|]\s*$|```\s*$")
+WALL_OF_TEXT_WORDS = 160
+BRIEF_LIMIT_WORDS = 60
+
+
+def requested_count(prompt: str) -> int | None:
+    """The number of items the prompt asks for ("three ways", "5 tips"), if any."""
+    match = COUNT_ASKED_RE.search(prompt)
+    if match is None:
+        return None
+    token = match.group(1).lower()
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+
+
+def looks_truncated(sample: Sample) -> bool:
+    """The model stopped early, or a long answer ends mid-sentence."""
+    if sample.finish_reason in ("length", "error"):
+        return True
+    text = sample.answer.rstrip()
+    return len(text) > 200 and TERMINAL_RE.search(text) is None
+
+
+def longest_paragraph(answer: str) -> int:
+    """Word count of the longest paragraph: a wall of text is hard to read."""
+    return max((len(words(p)) for p in answer.split("\n\n")), default=0)
+
+
+class FormatScorer:
+    """Scores how well the answer's structure fits the request."""
+
+    name: str = "format"
+    dimension: Dimension = "format"
+
+    def score(self, sample: Sample) -> DimensionScore:
+        """Start from 10 and subtract for each structural mismatch."""
+        answer, prompt = sample.answer, sample.prompt
+        n_words = len(words(answer))
+        if n_words == 0:
+            return dimension_score(0.0, ["empty answer"])
+        penalties: list[tuple[float, str]] = []
+        penalties += self._fences(answer)
+        penalties += self._shape(prompt, answer, n_words)
+        penalties += self._length(prompt, answer, n_words)
+        if looks_truncated(sample):
+            penalties.append((3.0, "truncated"))
+        value = 10.0 - sum(p for p, _ in penalties)
+        return dimension_score(value, [reason for _, reason in penalties])
+
+    @staticmethod
+    def _fences(answer: str) -> list[tuple[float, str]]:
+        if len(FENCE_RE.findall(answer)) % 2:
+            return [(4.0, "unclosed code block")]
+        return []
+
+    @staticmethod
+    def _shape(prompt: str, answer: str, n_words: int) -> list[tuple[float, str]]:
+        out: list[tuple[float, str]] = []
+        items = len(LIST_ITEM_RE.findall(answer))
+        wanted = requested_count(prompt)
+        if STEPS_ASKED_RE.search(prompt) and items < 2 and n_words > 40:
+            out.append((2.0, "steps asked, no list"))
+        if wanted is not None and items >= 2 and items != wanted:
+            out.append((1.5, f"{items} items for {wanted} asked"))
+        if CODE_ASKED_RE.search(prompt) and "```" not in answer and "`" not in answer and n_words > 60:
+            out.append((1.0, "code asked, none formatted"))
+        if longest_paragraph(answer) > WALL_OF_TEXT_WORDS and not HEADING_RE.search(answer) and items < 2:
+            out.append((1.5, "wall of text"))
+        return out
+
+    @staticmethod
+    def _length(prompt: str, answer: str, n_words: int) -> list[tuple[float, str]]:
+        if n_words < 3 and len(words(prompt)) > 8:
+            return [(4.0, "too short")]
+        if BRIEF_ASKED_RE.search(prompt) and n_words > BRIEF_LIMIT_WORDS:
+            return [(min(4.0, n_words / BRIEF_LIMIT_WORDS), "too long for a brief answer")]
+        if len(sentences(answer)) == 1 and n_words > 120:
+            return [(1.0, "one run-on sentence")]
+        return []

@@ -1,0 +1,111 @@
+"""Quality: is the answer clear, fresh, committed and in the right tone for the agent?
+
+Starts from 10 and subtracts for repetition (repeated n-grams), refusals, hedging, truncation
+(finish_reason "length"/"error"), run-on sentences, echoing the prompt, and a tone that misses
+the agent's profile (missing empathy for support, casual slang for legal).
+"""
+
+from __future__ import annotations
+
+import re
+
+from scoring.profiles import Profiles, SignalWeights
+from scoring.scorers.base import dimension_score
+from scoring.text import repeated_ngram_share, sentences, words
+from scoring.types import Dimension, DimensionScore, Sample
+
+REFUSAL_RE = re.compile(
+    r"\b(?:I(?:'m| am) (?:sorry|afraid),? but I (?:can(?:not|'t)|am unable|won't)|"
+    r"I can(?:not|'t) (?:help|assist|provide|do that)|as an AI(?: language model)?|"
+    r"I(?:'m| am) (?:not able|unable) to|I do not have (?:access|the ability))",
+    re.I,
+)
+HEDGE_RE = re.compile(
+    r"\b(?:I think|I guess|I believe|maybe|perhaps|possibly|probably|not sure|might be|could be|kind of|"
+    r"sort of|I'm not certain|hard to say)\b",
+    re.I,
+)
+EMPATHY_RE = re.compile(
+    r"\b(?:sorry|apologi[sz]e|understand|frustrat\w*|thank you|thanks for|happy to help|glad to|"
+    r"I hear you|appreciate|I know how)\b",
+    re.I,
+)
+SLANG_RE = re.compile(r"\b(?:lol|gonna|wanna|kinda|dude|awesome|super easy|no worries|btw|omg)\b|!!+", re.I)
+RUN_ON_WORDS = 45
+
+
+def repetition_penalty(tokens: list[str]) -> tuple[float, str | None]:
+    """Penalty for looping text: repeated 3-grams beyond what normal prose has."""
+    share = repeated_ngram_share(tokens, 3)
+    if share <= 0.1:
+        return 0.0, None
+    return min(6.0, (share - 0.1) * 15.0), f"repetition {share:.0%}"
+
+
+def tone_penalty(answer: str, signals: SignalWeights) -> tuple[float, str | None]:
+    """Penalty when the tone misses the agent's profile."""
+    penalty, reasons = 0.0, []
+    if signals.empathy > 0 and EMPATHY_RE.search(answer) is None:
+        penalty += 1.5 * signals.empathy
+        reasons.append("no empathy")
+    slang = len(SLANG_RE.findall(answer))
+    if signals.formality > 0 and slang:
+        penalty += min(3.0, slang * signals.formality)
+        reasons.append("casual tone")
+    return penalty, ", ".join(reasons) or None
+
+
+def echo_penalty(prompt: str, answer: str) -> tuple[float, str | None]:
+    """Penalty for an answer that mostly copies the prompt back."""
+    text = answer.strip()
+    if len(text) > 40 and text in prompt:
+        return 3.0, "echoes the prompt"
+    return 0.0, None
+
+
+class QualityScorer:
+    """Scores clarity, repetition, refusals, hedging, truncation and tone."""
+
+    name: str = "quality"
+    dimension: Dimension = "quality"
+
+    def __init__(self, profiles: Profiles | None = None) -> None:
+        self._profiles = profiles or Profiles()
+
+    def score(self, sample: Sample) -> DimensionScore:
+        """Start from 10 and subtract each penalty that applies."""
+        tokens = words(sample.answer)
+        if not tokens:
+            return dimension_score(0.0, ["empty answer"])
+        signals = self._profiles.for_agent(sample.agent).signals
+        found = [
+            repetition_penalty(tokens),
+            self._refusal_and_hedging(sample.answer, len(tokens)),
+            self._clarity(sample.answer),
+            tone_penalty(sample.answer, signals),
+            echo_penalty(sample.prompt, sample.answer),
+        ]
+        if sample.finish_reason in ("length", "error"):
+            found.append((3.0, f"finish_reason {sample.finish_reason}"))
+        value = 10.0 - sum(p for p, _ in found)
+        return dimension_score(value, [r for _, r in found if r])
+
+    @staticmethod
+    def _refusal_and_hedging(answer: str, n_words: int) -> tuple[float, str | None]:
+        penalty, reasons = 0.0, []
+        if REFUSAL_RE.search(answer):
+            penalty += 5.0
+            reasons.append("refusal")
+        hedges = len(HEDGE_RE.findall(answer))
+        if hedges:
+            penalty += min(3.0, 1.5 * hedges * 50 / max(n_words, 50))
+            reasons.append(f"hedging {hedges}")
+        return penalty, ", ".join(reasons) or None
+
+    @staticmethod
+    def _clarity(answer: str) -> tuple[float, str | None]:
+        lengths = [len(words(s)) for s in sentences(answer)]
+        run_ons = sum(1 for n in lengths if n > RUN_ON_WORDS)
+        if not run_ons:
+            return 0.0, None
+        return min(2.0, 0.7 * run_ons), f"run-on sentences {run_ons}"

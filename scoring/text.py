@@ -1,0 +1,116 @@
+"""Shared text utilities: tokenizer, stopwords, a tiered IDF table, sentence and n-gram helpers.
+
+Everything here is built once at import (compiled patterns, frozen word sets) so scorers stay
+cheap per call. The "IDF" is a tiered approximation instead of a corpus statistic: stopwords
+carry no weight, very common English words little, everything else full weight. That needs no
+data file and no download, and it ranks prompt terms well enough for recall.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*", re.IGNORECASE)
+SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+_STOPWORD_TEXT = """
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own same she should
+so some such than that the their theirs them themselves then there these they this those through to
+too under until up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves also may might must shall us let lets it's i'm you're don't can't won't
+isn't aren't doesn't didn't that's there's what's i've i'd i'll we're they're
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
+
+# Common words that carry little topical signal: instruction verbs and generic nouns. Their
+# weight is lowered, not zeroed, so "list three steps" still counts a little.
+_COMMON_TEXT = """
+give make write explain describe provide create list show tell find use using used get go know
+think want need like one two three four five first second new good best well way ways thing things
+something anything everything someone people person time times day days year years please help
+following given text sentence sentences word words answer question questions example examples
+generate output input response respond based each many much every another different important
+sure able really just even still also however therefore simple simply briefly short long
+"""
+COMMON_WORDS: frozenset[str] = frozenset(_COMMON_TEXT.split())
+
+STOPWORD_WEIGHT = 0.0
+COMMON_WEIGHT = 0.35
+# Short tokens ("js", "db") are usually abbreviations worth less than full terms; numbers are
+# exact facts and worth a lot when the prompt names them.
+SHORT_TOKEN_WEIGHT = 0.6
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (letters, digits, inner apostrophes and hyphens)."""
+    return [m.group(0).lower().strip("'-") for m in WORD_RE.finditer(text)]
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough to match "fixtures" with "fixture", "testing" with "test"."""
+    for suffix in ("ing", "ies", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def term_weight(word: str) -> float:
+    """The tiered inverse-document-frequency weight of one lower-cased word."""
+    if word in STOPWORDS:
+        return STOPWORD_WEIGHT
+    if word in COMMON_WORDS:
+        return COMMON_WEIGHT
+    if len(word) <= 2:
+        return SHORT_TOKEN_WEIGHT
+    return 1.0
+
+
+def content_terms(text: str) -> dict[str, float]:
+    """Stemmed content terms of a text with their weights (stopwords dropped)."""
+    terms: dict[str, float] = {}
+    for word in words(text):
+        weight = term_weight(word)
+        if weight > 0.0:
+            terms[stem(word)] = weight
+    return terms
+
+
+def stems(text: str) -> set[str]:
+    """The set of stems of every word in a text."""
+    return {stem(w) for w in words(text)}
+
+
+def sentences(text: str) -> list[str]:
+    """Non-empty sentences and lines of a text."""
+    return [s.strip() for s in SENTENCE_SPLIT_RE.split(text) if s.strip()]
+
+
+def ngrams(tokens: Sequence[str], n: int) -> Iterable[tuple[str, ...]]:
+    """Consecutive n-grams of a token list."""
+    return zip(*(tokens[i:] for i in range(n)), strict=False)
+
+
+def repeated_ngram_share(tokens: Sequence[str], n: int = 3) -> float:
+    """The share of n-grams that repeat an earlier one: 0 for fresh text, near 1 for a loop."""
+    grams = list(ngrams(tokens, n))
+    if not grams:
+        return 0.0
+    counts = Counter(grams)
+    repeated = sum(c - 1 for c in counts.values())
+    return repeated / len(grams)
+
+
+def saturate(x: float, scale: float) -> float:
+    """Map a count in [0, inf) onto [0, 1): 1 - exp(-x/scale). Rewards the first few, then levels off."""
+    return 1.0 - math.exp(-max(x, 0.0) / scale)
+
+
+def clamp10(x: float) -> float:
+    """Clamp to the 0–10 score scale."""
+    return min(10.0, max(0.0, x))
