@@ -56,7 +56,7 @@ class Composite:
         self._heuristics: tuple[Scorer, ...] = (
             QualityScorer(profiles),
             RelevanceScorer(),
-            FormatScorer(),
+            FormatScorer(profiles),
             SpecificityScorer(profiles),
         )
         self._semantic: Scorer | None = _build_semantic() if self.config.semantic else None

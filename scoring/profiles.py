@@ -57,36 +57,46 @@ class AgentProfile(BaseModel):
 
     weights: DimensionWeights = DimensionWeights()
     signals: SignalWeights = SignalWeights()
+    length_budget_words: int = Field(default=30, ge=1)
+    """Answer length (words) that costs nothing in format, when the prompt is shorter than this."""
 
 
-# Tuned on the tune half of the human pairwise sets (see scoring/README.md): relevance and quality
-# separate good from bad answers best; format and specificity mostly reward length, which the
-# LLMBar pairs punish, so they count less by default.
+# Tuned on the tune half of the human pairwise sets (see scoring/README.md). On generic
+# instructions specificity mostly tracks length, which the LLMBar pairs punish, so it carries no
+# weight by default; the agent profiles below, written for long task answers, weight it again.
 DEFAULT_PROFILE = AgentProfile(
-    weights=DimensionWeights(quality=1.0, relevance=1.0, format=1.0, specificity=1.0),
+    weights=DimensionWeights(quality=1.0, relevance=0.25, format=1.0, specificity=0.0),
+    length_budget_words=30,
 )
+# The agents answer short questions with long, structured answers: their budget is larger.
+AGENT_LENGTH_BUDGET = 300
 
 DEFAULT_PROFILES: Mapping[str, AgentProfile] = MappingProxyType(
     {
         "support_agent": AgentProfile(
             weights=DimensionWeights(quality=1.3, relevance=1.0, format=0.8, specificity=0.8),
             signals=SignalWeights(empathy=1.0, code=0.5, citations=0.5),
+            length_budget_words=200,
         ),
         "legal_agent": AgentProfile(
             weights=DimensionWeights(quality=1.0, relevance=1.0, format=0.8, specificity=1.2),
             signals=SignalWeights(citations=2.0, code=0.2, commands=0.2, formality=1.0),
+            length_budget_words=AGENT_LENGTH_BUDGET,
         ),
         "content_agent": AgentProfile(
             weights=DimensionWeights(quality=1.3, relevance=1.0, format=1.0, specificity=0.7),
             signals=SignalWeights(code=0.2, commands=0.2, citations=0.5),
+            length_budget_words=AGENT_LENGTH_BUDGET,
         ),
         "qa_agent": AgentProfile(
             weights=DimensionWeights(quality=0.9, relevance=1.0, format=1.1, specificity=1.2),
             signals=SignalWeights(code=2.0, commands=1.5, citations=0.5),
+            length_budget_words=AGENT_LENGTH_BUDGET,
         ),
         "analyst_agent": AgentProfile(
             weights=DimensionWeights(quality=1.0, relevance=1.0, format=1.0, specificity=1.2),
             signals=SignalWeights(numbers=2.0, code=0.8, citations=0.8),
+            length_budget_words=AGENT_LENGTH_BUDGET,
         ),
     }
 )

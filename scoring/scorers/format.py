@@ -7,10 +7,12 @@ a brevity request allows, and long walls of text without structure.
 
 from __future__ import annotations
 
+import math
 import re
 
+from scoring.profiles import Profiles
 from scoring.scorers.base import dimension_score
-from scoring.text import sentences, words
+from scoring.text import saturate, sentences, words
 from scoring.types import Dimension, DimensionScore, Sample
 
 FENCE_RE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
@@ -48,6 +50,14 @@ NUMBER_WORDS = {
 TERMINAL_RE = re.compile(r"[.!?)\]}\"'`*:;>|]\s*$|```\s*$")
 WALL_OF_TEXT_WORDS = 160
 BRIEF_LIMIT_WORDS = 60
+# Length fit, tuned on the tune half of the human pairwise sets: answers under a couple of
+# dozen words rarely satisfy, and answers much longer than the request (or than the agent's
+# length budget, whichever is larger) tend to wander off it. Both penalties grow smoothly so
+# near-equal answers are not split by a cliff.
+SHORT_SCALE_WORDS = 20.0
+SHORT_PENALTY = 3.0
+LONG_RATIO = 1.0
+LONG_PENALTY = 1.5
 
 
 def requested_count(prompt: str) -> int | None:
@@ -63,8 +73,11 @@ def looks_truncated(sample: Sample) -> bool:
     """The model stopped early, or a long answer ends mid-sentence."""
     if sample.finish_reason in ("length", "error"):
         return True
-    text = sample.answer.rstrip()
-    return len(text) > 200 and TERMINAL_RE.search(text) is None
+    # Only a prose last line can be judged: list items and labels legitimately end bare.
+    last_line = sample.answer.rstrip().rsplit("\n", 1)[-1]
+    if LIST_ITEM_RE.match(last_line) or len(words(last_line)) < 12:
+        return False
+    return TERMINAL_RE.search(last_line) is None
 
 
 def longest_paragraph(answer: str) -> int:
@@ -78,6 +91,9 @@ class FormatScorer:
     name: str = "format"
     dimension: Dimension = "format"
 
+    def __init__(self, profiles: Profiles | None = None) -> None:
+        self._profiles = profiles or Profiles()
+
     def score(self, sample: Sample) -> DimensionScore:
         """Start from 10 and subtract for each structural mismatch."""
         answer, prompt = sample.answer, sample.prompt
@@ -87,7 +103,8 @@ class FormatScorer:
         penalties: list[tuple[float, str]] = []
         penalties += self._fences(answer)
         penalties += self._shape(prompt, answer, n_words)
-        penalties += self._length(prompt, answer, n_words)
+        budget = self._profiles.for_agent(sample.agent).length_budget_words
+        penalties += self._length(prompt, answer, n_words, budget)
         if looks_truncated(sample):
             penalties.append((3.0, "truncated"))
         value = 10.0 - sum(p for p, _ in penalties)
@@ -115,11 +132,18 @@ class FormatScorer:
         return out
 
     @staticmethod
-    def _length(prompt: str, answer: str, n_words: int) -> list[tuple[float, str]]:
-        if n_words < 3 and len(words(prompt)) > 8:
-            return [(4.0, "too short")]
+    def _length(prompt: str, answer: str, n_words: int, budget: int) -> list[tuple[float, str]]:
+        out: list[tuple[float, str]] = []
+        # Sane length: a few words rarely answer a real request; past a few sentences length
+        # earns nothing more here.
+        short = SHORT_PENALTY * (1.0 - saturate(n_words, SHORT_SCALE_WORDS))
+        if short > 0.0:
+            out.append((short, "short"))
+        ratio = (n_words + 1) / (max(len(words(prompt)), budget) + 1)
+        if ratio > LONG_RATIO:
+            out.append((LONG_PENALTY * math.log(ratio / LONG_RATIO), "long for the request"))
         if BRIEF_ASKED_RE.search(prompt) and n_words > BRIEF_LIMIT_WORDS:
-            return [(min(4.0, n_words / BRIEF_LIMIT_WORDS), "too long for a brief answer")]
+            out.append((min(4.0, n_words / BRIEF_LIMIT_WORDS), "too long for a brief answer"))
         if len(sentences(answer)) == 1 and n_words > 120:
-            return [(1.0, "one run-on sentence")]
-        return []
+            out.append((1.0, "one run-on sentence"))
+        return out

@@ -11,7 +11,7 @@ import re
 
 from scoring.profiles import Profiles, SignalWeights
 from scoring.scorers.base import dimension_score
-from scoring.text import repeated_ngram_share, sentences, words
+from scoring.text import ngrams, repeated_ngram_share, sentences, words
 from scoring.types import Dimension, DimensionScore, Sample
 
 REFUSAL_RE = re.compile(
@@ -37,9 +37,10 @@ RUN_ON_WORDS = 45
 def repetition_penalty(tokens: list[str]) -> tuple[float, str | None]:
     """Penalty for looping text: repeated 3-grams beyond what normal prose has."""
     share = repeated_ngram_share(tokens, 3)
-    if share <= 0.1:
-        return 0.0, None
-    return min(6.0, (share - 0.1) * 15.0), f"repetition {share:.0%}"
+    # Continuous from zero: even light repetition (restating the same phrase) reads worse, and a
+    # loop (share above ~0.3) costs most of the score.
+    penalty = min(6.0, share * 12.0)
+    return penalty, (f"repetition {share:.0%}" if share > 0.05 else None)
 
 
 def tone_penalty(answer: str, signals: SignalWeights) -> tuple[float, str | None]:
@@ -55,12 +56,24 @@ def tone_penalty(answer: str, signals: SignalWeights) -> tuple[float, str | None
     return penalty, ", ".join(reasons) or None
 
 
-def echo_penalty(prompt: str, answer: str) -> tuple[float, str | None]:
-    """Penalty for an answer that mostly copies the prompt back."""
-    text = answer.strip()
-    if len(text) > 40 and text in prompt:
-        return 3.0, "echoes the prompt"
-    return 0.0, None
+ECHO_PENALTY = 3.0
+LOW_DIVERSITY_PENALTY = 2.0
+
+
+def echo_penalty(prompt: str, tokens: list[str]) -> tuple[float, str | None]:
+    """Penalty for copying the prompt back: the share of the answer's 4-grams found in the prompt."""
+    grams = list(ngrams(tokens, 4))
+    if not grams:
+        return 0.0, None
+    prompt_grams = set(ngrams(words(prompt), 4))
+    share = sum(1 for g in grams if g in prompt_grams) / len(grams)
+    return ECHO_PENALTY * share, (f"copies the prompt {share:.0%}" if share > 0.3 else None)
+
+
+def diversity_penalty(tokens: list[str]) -> tuple[float, str | None]:
+    """Penalty for a small vocabulary relative to length (distinct words per word)."""
+    diversity = len(set(tokens)) / len(tokens)
+    return LOW_DIVERSITY_PENALTY * (1.0 - diversity), None
 
 
 class QualityScorer:
@@ -83,7 +96,8 @@ class QualityScorer:
             self._refusal_and_hedging(sample.answer, len(tokens)),
             self._clarity(sample.answer),
             tone_penalty(sample.answer, signals),
-            echo_penalty(sample.prompt, sample.answer),
+            echo_penalty(sample.prompt, tokens),
+            diversity_penalty(tokens),
         ]
         if sample.finish_reason in ("length", "error"):
             found.append((3.0, f"finish_reason {sample.finish_reason}"))

@@ -16,8 +16,8 @@ from scoring.types import Dimension, DimensionScore, Sample
 
 # A stuffed answer repeats the same few requested terms; prose rarely gives one term more than
 # this share of its tokens.
-STUFFING_DENSITY = 0.12
-MIN_TOKENS_FOR_DENSITY = 8
+STUFFING_DENSITY = 0.15
+MIN_TOKENS_FOR_DENSITY = 20
 
 
 def weighted_recall(terms: dict[str, float], answer_stems: set[str]) -> float:
@@ -71,7 +71,7 @@ class RelevanceScorer:
     name: str = "relevance"
     dimension: Dimension = "relevance"
 
-    def __init__(self, *, recall_weight: float = 0.5, keyword_weight: float = 0.3, focus_weight: float = 0.2):
+    def __init__(self, *, recall_weight: float = 0.5, keyword_weight: float = 0.3, focus_weight: float = 0.5):
         self._weights = (recall_weight, keyword_weight, focus_weight)
 
     def score(self, sample: Sample) -> DimensionScore:
