@@ -1,0 +1,142 @@
+"""The app factory: builds every collaborator once, wires the routes, opens and closes them."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from prometheus_client import CollectorRegistry
+
+from gateway import __version__
+from gateway.api.chat import chat_completions
+from gateway.api.health import healthz, metrics, readyz
+from gateway.api.models import list_models
+from gateway.auth import KeyRing
+from gateway.errors import GatewayError, NotFound
+from gateway.exchange import DiscardSink, Observer, SampleSink
+from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
+from gateway.metrics import TrafficMetrics
+from gateway.proxy import ChatProxy
+from gateway.routing.table import RouteTable
+from gateway.settings import GatewayConfig, Settings
+from gateway.state import GatewayState, app_state
+from gateway.upstream.base import Upstream
+from gateway.upstream.factory import build_upstreams
+
+_log = structlog.get_logger("gateway")
+
+
+def build_state(
+    settings: Settings,
+    config: GatewayConfig,
+    *,
+    upstreams: dict[str, Upstream] | None = None,
+    flags: FlagStore | None = None,
+    registry: CollectorRegistry | None = None,
+    sink: SampleSink | None = None,
+    env: Mapping[str, str] | None = None,
+) -> GatewayState:
+    """Every collaborator of one gateway process; each may be injected (tests, embedded setups)."""
+    environ = os.environ if env is None else env
+    upstreams = upstreams if upstreams is not None else build_upstreams(config, environ)
+    flags = flags if flags is not None else MemoryFlagStore(flags_from_config(config))
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = TrafficMetrics(registry)
+    routes = RouteTable(config, upstreams)
+    keys = KeyRing(config.auth, environ)
+    observer = Observer(metrics, sink if sink is not None else DiscardSink())
+    proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics)
+    return GatewayState(
+        settings=settings,
+        config=config,
+        upstreams=upstreams,
+        routes=routes,
+        flags=flags,
+        keys=keys,
+        registry=registry,
+        metrics=metrics,
+        proxy=proxy,
+    )
+
+
+def create_app(state: GatewayState) -> Litestar:
+    """The ASGI app serving ``state``."""
+    return Litestar(
+        route_handlers=[chat_completions, list_models, healthz, readyz, metrics],
+        lifespan=[_lifespan],
+        exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
+        request_max_body_size=state.config.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Genesis Gateway", version=__version__, path="/schema"),
+        state=State({"gateway": state}),
+        debug=False,
+        logging_config=None,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    state = app_state(app)
+    for upstream in state.upstreams.values():
+        await upstream.start()
+    await state.flags.start()
+    for service in state.services:
+        await service.start()
+    state.started, state.started_at = True, time.time()
+    _log.info("gateway started", agents=sorted(state.routes.agents), upstreams=sorted(state.upstreams))
+    try:
+        yield
+    finally:
+        state.started = False
+        for service in reversed(state.services):
+            await service.close()
+        await state.flags.close()
+        for upstream in state.upstreams.values():
+            await upstream.close()
+
+
+def _error_response(err: GatewayError) -> Response[bytes]:
+    return Response(err.body(), status_code=err.status, media_type="application/json", headers=err.headers)
+
+
+def _gateway_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[bytes]:
+    return _error_response(exc)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """Framework errors (unknown path, wrong method, body too large) in the Mistral shape."""
+    err = GatewayError(str(exc.detail), code=None)
+    err.status = exc.status_code
+    err.type = _TYPES.get(exc.status_code, "invalid_request_error")
+    if exc.status_code == 404 and request.url.path.startswith("/v1/v1/"):
+        err = NotFound(
+            f"no route {request.url.path}: the mistralai SDK's server_url must not end in /v1 "
+            "(use the gateway's root URL)",
+            code="not_found",
+        )
+    elif exc.status_code == 413:
+        err.message = "request body is larger than the gateway accepts (max_body_bytes)"
+    return _error_response(err)
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    _log.exception("unhandled error", error_type=type(exc).__name__)
+    return _error_response(GatewayError("internal error in the gateway", code="internal"))
+
+
+_TYPES = {
+    400: "invalid_request_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "rate_limited",
+}

@@ -1,0 +1,63 @@
+"""Who is calling: agent keys (``Authorization: Bearer``) mapped to the agents they may call.
+
+Keys come from environment variables named in the config, are hashed once at start and compared
+by digest, so the request path does one SHA-256 and one dict lookup. With no keys configured the
+gateway is open, which is what the embedded demo wants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateway.errors import Forbidden, Unauthorized
+from gateway.settings import AuthConfig, ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated caller: the key's name and the agents it may use."""
+
+    name: str
+    agents: frozenset[str]
+
+    def may_call(self, agent: str) -> bool:
+        return "*" in self.agents or agent in self.agents
+
+
+_ANONYMOUS = Caller("anonymous", frozenset({"*"}))
+
+
+class KeyRing:
+    """The agent keys, hashed."""
+
+    def __init__(self, config: AuthConfig, env: Mapping[str, str]):
+        self._by_digest: dict[bytes, Caller] = {}
+        for key in config.keys:
+            secret = env.get(key.key_env)
+            if not secret:
+                raise ConfigError(f"auth.keys.{key.name}.key_env: environment variable {key.key_env} is not set")
+            self._by_digest[_digest(secret)] = Caller(key.name, frozenset(key.agents))
+        self.open = not self._by_digest
+
+    def authenticate(self, authorization: str | None) -> Caller:
+        """The caller behind an ``Authorization`` header; 401 when it is missing or unknown."""
+        if self.open:
+            return _ANONYMOUS
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'", code="missing_key")
+        caller = self._by_digest.get(_digest(authorization[7:].strip()))
+        if caller is None:
+            raise Unauthorized("invalid API key", code="invalid_key")
+        return caller
+
+    @staticmethod
+    def check(caller: Caller, agent: str) -> None:
+        """403 when the caller's key does not cover the agent."""
+        if not caller.may_call(agent):
+            raise Forbidden(f"key {caller.name!r} may not call agent {agent!r}", code="agent_not_allowed")
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()

@@ -1,0 +1,26 @@
+"""The ``genesis-gateway`` command: serve, demo, and the tools around them.
+
+The CLI is, with ``gateway.asgi``, the only code that reads the environment; everything below it
+receives typed settings.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli.serve import demo, serve
+
+app = typer.Typer(
+    name="genesis-gateway",
+    help="A/B-testing and monitoring gateway for fine-tuned LLM agents (Mistral API compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(help=serve.__doc__)(serve)
+app.command(help=demo.__doc__)(demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,105 @@
+"""One finished request, and what happens to it after the answer: metrics, the log line, sampling.
+
+The request path fills an ``Exchange`` and hands it to ``Observer.record`` once the last byte is
+sent. Recording is cheap and never waits: metric increments, one log event, and — for sampled
+requests — a non-blocking offer to the sample sink (online scoring owns what happens next).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+
+from gateway.metrics import TrafficMetrics
+
+NONE = "none"
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Everything known about one chat request when it ends. Holds prompt text only when sampled."""
+
+    request_id: str
+    started: float
+    """``time.perf_counter()`` when the request arrived."""
+    received_at: float
+    """Wall-clock time (``time.time()``) when the request arrived."""
+    agent: str = NONE
+    variant: str = NONE
+    model: str = "unknown"
+    upstream: str = NONE
+    stream: bool = False
+    status: int = 200
+    duration_s: float = 0.0
+    ttft_s: float | None = None
+    upstream_s: float = 0.0
+    """Time spent waiting on the upstream, so that the gateway's own overhead is the rest."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    finish_reason: str | None = None
+    error: str | None = None
+    fallback: bool = False
+    sampled: bool = False
+    messages: list[Any] | None = None
+    answer: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status_class(self) -> str:
+        return f"{self.status // 100}xx"
+
+
+class SampleSink(Protocol):
+    """Where sampled exchanges go for scoring. ``offer`` must never block or raise."""
+
+    def offer(self, exchange: Exchange) -> None: ...
+
+
+class DiscardSink:
+    """Sink for a gateway that scores nothing (sample rate 0 everywhere, or scoring not configured)."""
+
+    def offer(self, exchange: Exchange) -> None:
+        return None
+
+
+class Observer:
+    """Turns finished exchanges into metrics, one log event each, and samples."""
+
+    def __init__(self, metrics: TrafficMetrics, sink: SampleSink):
+        self._metrics = metrics
+        self._sink = sink
+        self._log = structlog.get_logger("gateway.request")
+
+    def record(self, ex: Exchange) -> None:
+        m = self._metrics
+        labels = (ex.agent, ex.variant, ex.model)
+        m.requests.labels(*labels, ex.status_class).inc()
+        m.duration.labels(*labels).observe(ex.duration_s)
+        if ex.agent != NONE:
+            m.overhead.labels(ex.agent).observe(max(0.0, ex.duration_s - ex.upstream_s))
+        if ex.ttft_s is not None:
+            m.ttft.labels(*labels).observe(ex.ttft_s)
+        if ex.input_tokens or ex.output_tokens:
+            m.tokens.labels(*labels, "input").inc(ex.input_tokens)
+            m.tokens.labels(*labels, "output").inc(ex.output_tokens)
+            m.cost.labels(*labels).inc(ex.cost_usd)
+        self._log.info(
+            "request",
+            request_id=ex.request_id,
+            agent=ex.agent,
+            variant=ex.variant,
+            model=ex.model,
+            status=ex.status,
+            stream=ex.stream,
+            duration_ms=round(ex.duration_s * 1000, 2),
+            input_tokens=ex.input_tokens,
+            output_tokens=ex.output_tokens,
+            finish_reason=ex.finish_reason,
+            fallback=ex.fallback,
+            error=ex.error,
+        )
+        if ex.sampled:
+            self._sink.offer(ex)

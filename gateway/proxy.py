@@ -1,0 +1,236 @@
+"""The request path of ``POST /v1/chat/completions``: authenticate, route, assign, forward, record.
+
+Everything here works from memory built at start — the route table, the hashed keys, the local
+copy of the flags — so no network hop or config parsing happens before the request is forwarded.
+After the answer, the exchange is recorded (metrics, one log event, a sample offer) without waiting.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from gateway.auth import KeyRing
+from gateway.errors import BadRequest, Forbidden, GatewayError, NotFound, UpstreamError
+from gateway.exchange import Exchange, Observer
+from gateway.flags.store import FlagStore
+from gateway.metrics import TrafficMetrics
+from gateway.routing.table import AgentTarget, Endpoint, RouteTable
+from gateway.settings import Variant
+from gateway.upstream.base import Payload, StreamHandle
+from gateway.wire import DONE_EVENT, ChatCall, SseScanner, error_chunk, parse_chat, read_completion
+
+UNIT_HEADER = "x-genesis-user"
+FORCE_HEADER = "x-genesis-variant"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_VARIANTS: dict[str, Variant] = {"candidate": "candidate", "baseline": "baseline"}
+
+
+@dataclass(slots=True)
+class Complete:
+    """A whole answer to send."""
+
+    body: bytes
+    content_type: str
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Streaming:
+    """An answer to relay as it arrives."""
+
+    events: AsyncIterator[bytes]
+    headers: dict[str, str]
+
+
+class ChatProxy:
+    """Forwards chat requests for agents and pass-through models."""
+
+    def __init__(
+        self,
+        *,
+        routes: RouteTable,
+        flags: FlagStore,
+        keys: KeyRing,
+        observer: Observer,
+        metrics: TrafficMetrics,
+        chance: Callable[[], float] = random.random,
+    ):
+        self._routes = routes
+        self._flags = flags
+        self._keys = keys
+        self._observer = observer
+        self._metrics = metrics
+        self._chance = chance
+
+    async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
+        """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
+        ex = Exchange(request_id=_request_id(headers), started=time.perf_counter(), received_at=time.time())
+        try:
+            return await self._handle(ex, headers, raw)
+        except GatewayError as err:
+            ex.status = err.status
+            ex.error = getattr(err, "reason", None) or err.type
+            err.headers.update(_response_headers(ex))
+            self._finish(ex)
+            raise
+
+    async def _handle(self, ex: Exchange, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
+        caller = self._keys.authenticate(headers.get("authorization"))
+        call = parse_chat(raw)
+        ex.stream = call.stream
+        target = self._routes.resolve(call.model)
+        if isinstance(target, AgentTarget):
+            self._keys.check(caller, target.agent)
+            endpoint = self._assign(ex, target, call, headers)
+        else:
+            endpoint = target.endpoint
+            ex.model = endpoint.model
+        payload = call.body
+        payload["model"] = endpoint.model
+        fallback = _fallback_for(target, ex)
+        if call.stream:
+            return await self._open_stream(ex, endpoint, fallback, payload)
+        return await self._complete(ex, endpoint, fallback, payload)
+
+    def _assign(self, ex: Exchange, target: AgentTarget, call: ChatCall, headers: Mapping[str, str]) -> Endpoint:
+        flags = self._flags.get(target.agent)
+        if flags is None:  # the store lost an agent the config names: serve the baseline, safely
+            raise NotFound(f"agent {target.agent!r} has no flags", code="unknown_agent")
+        forced = _forced_variant(headers, target)
+        unit = headers.get(UNIT_HEADER) or call.user
+        if unit is not None and len(unit) > 256:
+            raise BadRequest(f"{UNIT_HEADER} is longer than 256 characters", code="invalid_unit")
+        assignment = flags.splitter.assign(unit, forced)
+        self._metrics.assignments.labels(target.agent, assignment.variant, assignment.reason).inc()
+        ex.agent, ex.variant = target.agent, assignment.variant
+        endpoint = target.endpoint(assignment.variant)
+        ex.model = endpoint.model
+        if flags.sample_rate > 0 and self._chance() < flags.sample_rate:
+            ex.sampled = True
+            ex.messages = call.messages
+        return endpoint
+
+    async def _complete(
+        self, ex: Exchange, endpoint: Endpoint, fallback: Endpoint | None, payload: Payload
+    ) -> Complete:
+        started = time.perf_counter()
+        try:
+            reply = await endpoint.upstream.complete(payload, request_id=ex.request_id)
+        except UpstreamError as err:
+            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            if fallback is None:
+                raise
+            self._use_fallback(ex, fallback, payload)
+            reply = await fallback.upstream.complete(payload, request_id=ex.request_id)
+            endpoint = fallback
+        finally:
+            ex.upstream_s = time.perf_counter() - started
+        facts = read_completion(reply.body, want_text=ex.sampled)
+        ex.input_tokens, ex.output_tokens = facts.input_tokens, facts.output_tokens
+        ex.finish_reason, ex.answer = facts.finish_reason, facts.text
+        ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
+        self._finish(ex)
+        return Complete(reply.body, reply.content_type, _response_headers(ex))
+
+    async def _open_stream(
+        self, ex: Exchange, endpoint: Endpoint, fallback: Endpoint | None, payload: Payload
+    ) -> Streaming:
+        stack = AsyncExitStack()
+        started = time.perf_counter()
+        try:
+            handle = await stack.enter_async_context(endpoint.upstream.stream(payload, request_id=ex.request_id))
+        except UpstreamError as err:
+            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            if fallback is None:
+                raise
+            self._use_fallback(ex, fallback, payload)
+            handle = await stack.enter_async_context(fallback.upstream.stream(payload, request_id=ex.request_id))
+            endpoint = fallback
+        ex.upstream_s = time.perf_counter() - started
+        return Streaming(self._relay(ex, endpoint, stack, handle), _response_headers(ex))
+
+    async def _relay(
+        self, ex: Exchange, endpoint: Endpoint, stack: AsyncExitStack, handle: StreamHandle
+    ) -> AsyncIterator[bytes]:
+        scanner = SseScanner(want_text=ex.sampled)
+        try:
+            async for piece in handle.chunks():
+                ready = scanner.feed(piece)
+                if ready:
+                    if ex.ttft_s is None and scanner.saw_content:
+                        ex.ttft_s = time.perf_counter() - ex.started
+                    yield ready
+            rest = scanner.flush()
+            yield rest + DONE_EVENT if not scanner.done else rest
+        except UpstreamError as err:
+            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            ex.error, ex.status = err.reason, 502
+            scanner.facts.finish_reason = "error"
+            yield error_chunk(ex.model, "gw-" + ex.request_id)
+        except BaseException:
+            ex.error, ex.status = "client_disconnected", 499
+            raise
+        finally:
+            await stack.aclose()
+            facts = scanner.facts
+            ex.input_tokens, ex.output_tokens = facts.input_tokens, facts.output_tokens
+            ex.finish_reason, ex.answer = facts.finish_reason, scanner.text()
+            ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
+            self._finish(ex)
+
+    def _use_fallback(self, ex: Exchange, fallback: Endpoint, payload: Payload) -> None:
+        ex.fallback, ex.model = True, fallback.model
+        payload["model"] = fallback.model
+        self._metrics.fallbacks.labels(ex.agent).inc()
+
+    def _finish(self, ex: Exchange) -> None:
+        ex.duration_s = time.perf_counter() - ex.started
+        self._observer.record(ex)
+
+
+def _request_id(headers: Mapping[str, str]) -> str:
+    given = headers.get("x-request-id")
+    if given and _REQUEST_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def _forced_variant(headers: Mapping[str, str], target: AgentTarget) -> Variant | None:
+    value = headers.get(FORCE_HEADER)
+    if value is None:
+        return None
+    variant = _VARIANTS.get(value.strip().lower())
+    if variant is None:
+        raise BadRequest(f"{FORCE_HEADER} must be 'candidate' or 'baseline', not {value!r}", code="invalid_variant")
+    if not target.config.allow_force_variant:
+        raise Forbidden(
+            f"agent {target.agent!r} does not allow forcing a variant (set allow_force_variant in its config)",
+            code="force_not_allowed",
+        )
+    return variant
+
+
+def _fallback_for(target: object, ex: Exchange) -> Endpoint | None:
+    if not isinstance(target, AgentTarget) or ex.variant != "candidate":
+        return None
+    if not target.config.fallback_to_baseline or target.baseline == target.candidate:
+        return None
+    return target.baseline
+
+
+def _response_headers(ex: Exchange) -> dict[str, str]:
+    headers = {"x-request-id": ex.request_id}
+    if ex.agent != "none":
+        headers["x-genesis-agent"] = ex.agent
+        headers["x-genesis-variant"] = ex.variant
+    if ex.model != "unknown":
+        headers["x-genesis-model"] = ex.model
+    if ex.fallback:
+        headers["x-genesis-fallback"] = "true"
+    return headers

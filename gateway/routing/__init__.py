@@ -1,0 +1,1 @@
+"""Which model serves a request: deterministic sticky assignment and the route table."""

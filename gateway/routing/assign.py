@@ -1,0 +1,82 @@
+"""Sticky, deterministic assignment of a unit (user, session) to candidate or baseline.
+
+The bucket is GrowthBook's v2 hash: ``fnv1a32(str(fnv1a32(salt + unit))) % 10000``. The double
+hash removes the bias plain FNV-1a shows on sequential ids. A unit is on the candidate when its
+bucket is below ``share × 100``, so
+
+* the same unit keeps its variant for as long as the share is unchanged, and
+* raising the share only moves units from the baseline to the candidate, never back.
+
+Without a unit id the request is assigned on its own (a fresh random bucket).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from gateway.settings import Variant
+
+BUCKETS = 10_000
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+
+Reason = Literal["override", "forced", "hash", "random", "disabled"]
+
+
+def fnv1a32(data: str) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes of ``data``."""
+    h = _FNV_OFFSET
+    for byte in data.encode():
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+    return h
+
+
+def bucket(salt: str, unit: str) -> int:
+    """The unit's bucket in ``[0, 10000)`` for an experiment salt (GrowthBook hash v2)."""
+    return fnv1a32(str(fnv1a32(salt + unit))) % BUCKETS
+
+
+def share_to_threshold(share_percent: float) -> int:
+    """Buckets below this number go to the candidate: 12.5 % -> 1250."""
+    return round(share_percent * BUCKETS / 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The variant a request is assigned to, and why."""
+
+    variant: Variant
+    reason: Reason
+    bucket: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Splitter:
+    """An agent's split, precomputed from its flags so that assigning costs one hash."""
+
+    salt: str
+    threshold: int
+    enabled: bool
+    overrides: Mapping[str, Variant]
+
+    def assign(self, unit: str | None, forced: Variant | None = None) -> Assignment:
+        """Assign a request; ``forced`` must already be authorised by the caller."""
+        if not self.enabled:
+            return Assignment("baseline", "disabled")
+        if forced is not None:
+            return Assignment(forced, "forced")
+        if unit is None:
+            b = random.randrange(BUCKETS)
+            return Assignment(_variant(b, self.threshold), "random", b)
+        pinned = self.overrides.get(unit)
+        if pinned is not None:
+            return Assignment(pinned, "override")
+        b = bucket(self.salt, unit)
+        return Assignment(_variant(b, self.threshold), "hash", b)
+
+
+def _variant(b: int, threshold: int) -> Variant:
+    return "candidate" if b < threshold else "baseline"

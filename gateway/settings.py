@@ -1,0 +1,236 @@
+"""Typed configuration: the YAML file (upstreams, agents, prices) and the process settings around it.
+
+The YAML file is read once at start and validated by pydantic; a bad file fails with the path of
+the bad field. Strings in it may name environment variables as ``${NAME}`` or ``${NAME:-default}``,
+so one file serves a laptop, CI and production. Process settings (where the file is, Redis, the
+listen address) come from ``GATEWAY_*`` environment variables and override the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Variant = Literal["candidate", "baseline"]
+VARIANTS: tuple[Variant, ...] = ("candidate", "baseline")
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_AGENT_NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and the bad field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UpstreamKind(StrEnum):
+    MISTRAL = "mistral"
+    OPENAI = "openai"
+    SIMULATED = "simulated"
+
+
+class SimulatorConfig(_Frozen):
+    """How the built-in simulator behaves: pace and failure injection, for demos and benchmarks."""
+
+    first_token_ms: float = Field(default=40.0, ge=0)
+    """Delay before the first byte (non-streaming: before the whole answer)."""
+    tokens_per_second: float = Field(default=400.0, gt=0)
+    """Streaming pace after the first token."""
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    """Share of requests answered with a 503, to exercise retries, fallbacks and alerts."""
+    seed: int = 0
+    """Seed of the failure injection, so a demo run is repeatable."""
+
+
+class UpstreamConfig(_Frozen):
+    """One upstream server and how to reach it."""
+
+    kind: UpstreamKind
+    base_url: str | None = None
+    """Root URL without ``/v1`` (``https://api.mistral.ai``, ``http://vllm:8000``)."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the upstream key; the key itself never sits in the file."""
+    models: tuple[str, ...] = ()
+    """Concrete model ids served here that clients may call directly (passed through, metered, no experiment)."""
+    timeout_s: float = Field(default=300.0, gt=0)
+    """Longest wait for the upstream's answer, or between two streamed events."""
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    max_connections: int = Field(default=256, ge=1)
+    """Size of the pooled connection set to this upstream, per worker process."""
+    retries: int = Field(default=1, ge=0, le=5)
+    """Extra attempts on connection errors and 502/503/504 before the first byte reaches the client."""
+    simulator: SimulatorConfig = SimulatorConfig()
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> UpstreamConfig:
+        if self.kind is not UpstreamKind.SIMULATED and not self.base_url:
+            raise ValueError(f"an upstream of kind {self.kind.value!r} needs base_url")
+        return self
+
+
+class Route(_Frozen):
+    """Where one variant of an agent is served: a model id on a named upstream."""
+
+    model: str = Field(min_length=1)
+    upstream: str = Field(min_length=1)
+
+
+class AgentConfig(_Frozen):
+    """One agent's experiment: its fine-tuned candidate against its baseline."""
+
+    candidate: Route
+    baseline: Route
+    candidate_share: float = Field(default=50.0, ge=0, le=100)
+    """Percent of units sent to the candidate; steps of 0.01 % (10,000 buckets)."""
+    sample_rate: float = Field(default=0.1, ge=0, le=1)
+    """Share of answers sampled for quality scoring."""
+    enabled: bool = True
+    """False is the kill switch: every request goes to the baseline."""
+    salt: str | None = None
+    """Hash salt of the experiment; defaults to the agent name. Changing it re-randomises every unit."""
+    allow_force_variant: bool = False
+    """Whether ``X-Genesis-Variant`` may force a variant (benchmarks, QA); off for production agents."""
+    fallback_to_baseline: bool = True
+    """Serve the baseline when the candidate's upstream fails before answering."""
+    overrides: dict[str, Variant] = Field(default_factory=dict)
+    """Unit ids pinned to a variant whatever the share."""
+    description: str = ""
+
+
+class Price(_Frozen):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class ApiKey(_Frozen):
+    """A key an agent presents to the gateway (distinct from upstream keys)."""
+
+    name: str
+    key_env: str
+    """Environment variable holding the key."""
+    agents: tuple[str, ...] = ("*",)
+    """Agents this key may call; ``*`` for all."""
+
+
+class AuthConfig(_Frozen):
+    """Agent authentication. With no keys listed, the gateway is open (the embedded demo)."""
+
+    keys: tuple[ApiKey, ...] = ()
+
+
+class GatewayConfig(_Frozen):
+    """The whole YAML file."""
+
+    upstreams: dict[str, UpstreamConfig]
+    agents: dict[str, AgentConfig]
+    prices: dict[str, Price] = Field(default_factory=dict)
+    auth: AuthConfig = AuthConfig()
+    redis_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest request body accepted; larger ones get 413."""
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_names(cls, agents: dict[str, AgentConfig]) -> dict[str, AgentConfig]:
+        for name in agents:
+            if not _AGENT_NAME.match(name):
+                raise ValueError(f"agent name {name!r} must match {_AGENT_NAME.pattern}")
+        return agents
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> GatewayConfig:
+        for agent, cfg in self.agents.items():
+            for variant, route in (("candidate", cfg.candidate), ("baseline", cfg.baseline)):
+                if route.upstream not in self.upstreams:
+                    known = ", ".join(sorted(self.upstreams))
+                    raise ValueError(
+                        f"agents.{agent}.{variant}.upstream: unknown upstream {route.upstream!r} (known: {known})"
+                    )
+        for key in self.auth.keys:
+            for agent in key.agents:
+                if agent != "*" and agent not in self.agents:
+                    raise ValueError(f"auth.keys.{key.name}.agents: unknown agent {agent!r}")
+        return self
+
+
+class Settings(BaseSettings):
+    """Process settings, from ``GATEWAY_*`` environment variables or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True, extra="ignore")
+
+    config: Path | None = None
+    """The YAML file (``GATEWAY_CONFIG``)."""
+    redis_url: str | None = None
+    """Redis for shared state (``GATEWAY_REDIS_URL``); overrides the file's ``redis_url``."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    admin_token: str | None = None
+    """Read-write admin token (``GATEWAY_ADMIN_TOKEN``)."""
+
+
+def expand_env(value: Any, env: dict[str, str]) -> Any:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` in every string of a parsed YAML tree."""
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: _lookup(m, env), value)
+    if isinstance(value, list):
+        return [expand_env(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_env(v, env) for k, v in value.items()}
+    return value
+
+
+def _lookup(match: re.Match[str], env: dict[str, str]) -> str:
+    name, default = match.group(1), match.group(2)
+    if name in env and env[name] != "":
+        return env[name]
+    if default is not None:
+        return default
+    raise ConfigError(f"environment variable {name} is not set and has no default")
+
+
+def parse_config(text: str, *, source: str = "<config>", env: dict[str, str] | None = None) -> GatewayConfig:
+    """Parse and validate YAML text; errors name the source and the dotted path of the bad field."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping")
+    expanded = expand_env(raw, dict(os.environ) if env is None else env)
+    try:
+        return GatewayConfig.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from exc
+
+
+def load_config(path: Path, *, env: dict[str, str] | None = None) -> GatewayConfig:
+    """Read and validate the YAML file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_config(text, source=str(path), env=env)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem: ``agents.support_agent.candidate_share: Input should be ...``."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{where}: {err['msg']}")
+    return "; ".join(lines)

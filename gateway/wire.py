@@ -1,0 +1,214 @@
+"""The Mistral wire format as the request path sees it: what it reads from requests and answers.
+
+A request is decoded once into a JSON object (so unknown fields pass through untouched) and
+wrapped in ``ChatCall``, which exposes the few fields the gateway acts on. Answers are forwarded as
+bytes; ``read_completion`` and ``SseScanner`` decode only what metrics and sampling need (usage,
+finish reason, the answer text) into small msgspec structs that skip every other field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from gateway.errors import BadRequest
+
+_DONE = b"[DONE]"
+
+
+@dataclass(slots=True)
+class ChatCall:
+    """A validated chat request: the raw body plus the fields the gateway acts on."""
+
+    body: dict[str, Any]
+    model: str
+    stream: bool
+    messages: list[Any]
+
+    @property
+    def user(self) -> str | None:
+        """A unit id from the body: OpenAI's ``user``, or ``metadata.user_id`` / ``metadata.user``."""
+        user = self.body.get("user")
+        if isinstance(user, str) and user:
+            return user
+        metadata = self.body.get("metadata")
+        if isinstance(metadata, dict):
+            for key in ("user_id", "user"):
+                value = metadata.get(key)
+                if isinstance(value, str) and value:
+                    return value
+        return None
+
+
+def parse_chat(raw: bytes) -> ChatCall:
+    """Decode and check a chat request body; every problem is a ``BadRequest`` naming the field."""
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object", code="invalid_body")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadRequest("field 'model' is required and must be a non-empty string", code="missing_model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("field 'messages' is required and must be a non-empty list", code="missing_messages")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise BadRequest(f"messages[{i}] must be an object with a string 'role'", code="invalid_message")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise BadRequest("field 'stream' must be true or false", code="invalid_stream")
+    return ChatCall(body=body, model=model, stream=stream, messages=messages)
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _Message(msgspec.Struct):
+    content: Any = None
+
+
+class _Choice(msgspec.Struct):
+    message: _Message | None = None
+    finish_reason: str | None = None
+
+
+class _Completion(msgspec.Struct):
+    choices: list[_Choice] = []
+    usage: _Usage | None = None
+
+
+class _Delta(msgspec.Struct):
+    content: Any = None
+
+
+class _DeltaChoice(msgspec.Struct):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct):
+    choices: list[_DeltaChoice] = []
+    usage: _Usage | None = None
+
+
+_completion_decoder = msgspec.json.Decoder(_Completion)
+_chunk_decoder = msgspec.json.Decoder(_Chunk)
+
+
+@dataclass(slots=True)
+class AnswerFacts:
+    """What the gateway learns from an answer: tokens, finish reason and (when asked) its text."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    finish_reason: str | None = None
+    text: str | None = None
+
+
+def read_completion(body: bytes, *, want_text: bool) -> AnswerFacts:
+    """Facts of a non-streaming answer; an undecodable body yields empty facts, never an error."""
+    try:
+        completion = _completion_decoder.decode(body)
+    except msgspec.DecodeError:
+        return AnswerFacts()
+    facts = AnswerFacts()
+    if completion.usage is not None:
+        facts.input_tokens = completion.usage.prompt_tokens
+        facts.output_tokens = completion.usage.completion_tokens
+    if completion.choices:
+        first = completion.choices[0]
+        facts.finish_reason = first.finish_reason
+        if want_text and first.message is not None:
+            facts.text = content_text(first.message.content)
+    return facts
+
+
+def content_text(content: Any) -> str:
+    """Message content as text: a string, or the text chunks of a chunk list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+    return ""
+
+
+class SseScanner:
+    """Cuts the relayed SSE bytes at event boundaries and reads usage, finish reason and text from them.
+
+    ``feed`` returns only whole events (up to the last blank line) and holds back a trailing partial
+    one, so that if the upstream breaks off, the closing error event never lands in the middle of a
+    half-sent line the client could not parse.
+    """
+
+    __slots__ = ("_held", "_parts", "done", "facts", "saw_content")
+
+    def __init__(self, *, want_text: bool):
+        self._held = b""
+        self._parts: list[str] | None = [] if want_text else None
+        self.facts = AnswerFacts()
+        self.done = False
+        self.saw_content = False
+
+    def feed(self, data: bytes) -> bytes:
+        """Consume one piece of the stream; return the whole events ready to relay (maybe empty)."""
+        buffer = self._held + data if self._held else data
+        lf, crlf = buffer.rfind(b"\n\n"), buffer.rfind(b"\r\n\r\n")
+        cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+        ready, self._held = buffer[:cut], buffer[cut:]
+        for line in ready.splitlines():
+            if line.startswith(b"data:"):
+                self._event(line[5:].strip())
+        return ready
+
+    def flush(self) -> bytes:
+        """What is held back when the stream ends normally."""
+        rest, self._held = self._held, b""
+        for line in rest.splitlines():
+            if line.startswith(b"data:"):
+                self._event(line[5:].strip())
+        return rest
+
+    def _event(self, payload: bytes) -> None:
+        if payload == _DONE:
+            self.done = True
+            return
+        try:
+            chunk = _chunk_decoder.decode(payload)
+        except msgspec.DecodeError:
+            return
+        if chunk.usage is not None:
+            self.facts.input_tokens = chunk.usage.prompt_tokens
+            self.facts.output_tokens = chunk.usage.completion_tokens
+        for choice in chunk.choices:
+            if choice.finish_reason is not None:
+                self.facts.finish_reason = choice.finish_reason
+            if choice.delta is not None and choice.delta.content:
+                self.saw_content = True
+                if self._parts is not None:
+                    self._parts.append(content_text(choice.delta.content))
+
+    def text(self) -> str | None:
+        """The answer text relayed so far, when text was asked for."""
+        return None if self._parts is None else "".join(self._parts)
+
+
+def error_chunk(model: str, completion_id: str) -> bytes:
+    """The events that end a broken stream in a way the mistralai SDK parses: finish_reason error, [DONE]."""
+    chunk = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+    }
+    return b"data: " + msgspec.json.encode(chunk) + b"\n\ndata: [DONE]\n\n"
+
+
+DONE_EVENT = b"data: [DONE]\n\n"
