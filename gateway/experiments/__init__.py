@@ -1,0 +1,1 @@
+"""A/B bookkeeping and analysis: per agent and variant score moments, comparisons, verdicts."""
