@@ -87,9 +87,7 @@ class Composite:
             dims["relevance"] = blend(dims["relevance"], semantic, self.config.semantic_weight, "semantic")
         return dims
 
-    def _combine(
-        self, sample: Sample, dims: dict[Dimension, DimensionScore], *, scorer: str, cost: float
-    ) -> Score:
+    def _combine(self, sample: Sample, dims: dict[Dimension, DimensionScore], *, scorer: str, cost: float) -> Score:
         weights = self.config.profiles.for_agent(sample.agent).weights
         total = sum(weights.of(d) for d in DIMENSIONS) or 1.0
         overall = round(sum(weights.of(d) * dims[d].value for d in DIMENSIONS) / total, 2)

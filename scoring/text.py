@@ -8,12 +8,13 @@ data file and no download, and it ranks prompt terms well enough for recall.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*", re.IGNORECASE)
+WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*")
 SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 _STOPWORD_TEXT = """
@@ -49,9 +50,12 @@ SHORT_TOKEN_WEIGHT = 0.6
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (letters, digits, inner apostrophes and hyphens)."""
-    return [m.group(0).lower().strip("'-") for m in WORD_RE.finditer(text)]
+    return [w.strip("'-") for w in WORD_RE.findall(text.lower())]
 
 
+# Memoised because the same few thousand words recur in every answer; bounded so a stream of
+# unusual tokens cannot grow it without limit.
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to match "fixtures" with "fixture", "testing" with "test"."""
     for suffix in ("ing", "ies", "ed", "es", "s"):

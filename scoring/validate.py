@@ -145,8 +145,7 @@ def validate_rows(name: str, rows: Sequence[PairRow], composite: Composite) -> F
         pairs=len(rows),
         held_out_pairs=len(held),
         scorers=tuple(
-            ScorerAgreement(scorer=s, full=agreement(outcomes, s), held_out=agreement(held, s))
-            for s in SCORER_NAMES
+            ScorerAgreement(scorer=s, full=agreement(outcomes, s), held_out=agreement(held, s)) for s in SCORER_NAMES
         ),
     )
 

@@ -108,7 +108,7 @@ class FormatScorer:
         if looks_truncated(sample):
             penalties.append((3.0, "truncated"))
         value = 10.0 - sum(p for p, _ in penalties)
-        return dimension_score(value, [reason for _, reason in penalties])
+        return dimension_score(value, [reason for _, reason in penalties if reason])
 
     @staticmethod
     def _fences(answer: str) -> list[tuple[float, str]]:
@@ -138,7 +138,7 @@ class FormatScorer:
         # earns nothing more here.
         short = SHORT_PENALTY * (1.0 - saturate(n_words, SHORT_SCALE_WORDS))
         if short > 0.0:
-            out.append((short, "short"))
+            out.append((short, "short" if short > 0.5 else ""))
         ratio = (n_words + 1) / (max(len(words(prompt)), budget) + 1)
         if ratio > LONG_RATIO:
             out.append((LONG_PENALTY * math.log(ratio / LONG_RATIO), "long for the request"))

@@ -135,8 +135,7 @@ def parse_verdict(text: str) -> dict[Dimension, DimensionScore]:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"reply does not match the schema: {problems}") from exc
     return {
-        d: DimensionScore(value=getattr(verdict, d).value, explanation=getattr(verdict, d).reason)
-        for d in DIMENSIONS
+        d: DimensionScore(value=getattr(verdict, d).value, explanation=getattr(verdict, d).reason) for d in DIMENSIONS
     }
 
 

@@ -15,23 +15,22 @@ from scoring.text import ngrams, repeated_ngram_share, sentences, words
 from scoring.types import Dimension, DimensionScore, Sample
 
 REFUSAL_RE = re.compile(
-    r"\b(?:I(?:'m| am) (?:sorry|afraid),? but I (?:can(?:not|'t)|am unable|won't)|"
-    r"I can(?:not|'t) (?:help|assist|provide|do that)|as an AI(?: language model)?|"
-    r"I(?:'m| am) (?:not able|unable) to|I do not have (?:access|the ability))",
-    re.I,
+    r"\b(?:i(?:'m| am) (?:sorry|afraid),? but i (?:can(?:not|'t)|am unable|won't)|"
+    r"i can(?:not|'t) (?:help|assist|provide|do that)|as an ai(?: language model)?|"
+    r"i(?:'m| am) (?:not able|unable) to|i do not have (?:access|the ability))",
 )
 HEDGE_RE = re.compile(
-    r"\b(?:I think|I guess|I believe|maybe|perhaps|possibly|probably|not sure|might be|could be|kind of|"
-    r"sort of|I'm not certain|hard to say)\b",
-    re.I,
+    r"\b(?:i think|i guess|i believe|maybe|perhaps|possibly|probably|not sure|might be|could be|kind of|"
+    r"sort of|i'm not certain|hard to say)\b",
 )
 EMPATHY_RE = re.compile(
     r"\b(?:sorry|apologi[sz]e|understand|frustrat\w*|thank you|thanks for|happy to help|glad to|"
-    r"I hear you|appreciate|I know how)\b",
-    re.I,
+    r"i hear you|appreciate|i know how)\b",
 )
-SLANG_RE = re.compile(r"\b(?:lol|gonna|wanna|kinda|dude|awesome|super easy|no worries|btw|omg)\b|!!+", re.I)
+SLANG_RE = re.compile(r"\b(?:lol|gonna|wanna|kinda|dude|awesome|super easy|no worries|btw|omg)\b|!!+")
 RUN_ON_WORDS = 45
+# The phrase patterns above are lower-case and run on the lower-cased answer: much faster than
+# re.IGNORECASE on long alternations.
 
 
 def repetition_penalty(tokens: list[str]) -> tuple[float, str | None]:
@@ -43,13 +42,13 @@ def repetition_penalty(tokens: list[str]) -> tuple[float, str | None]:
     return penalty, (f"repetition {share:.0%}" if share > 0.05 else None)
 
 
-def tone_penalty(answer: str, signals: SignalWeights) -> tuple[float, str | None]:
-    """Penalty when the tone misses the agent's profile."""
+def tone_penalty(lowered: str, signals: SignalWeights) -> tuple[float, str | None]:
+    """Penalty when the tone misses the agent's profile (takes the lower-cased answer)."""
     penalty, reasons = 0.0, []
-    if signals.empathy > 0 and EMPATHY_RE.search(answer) is None:
+    if signals.empathy > 0 and EMPATHY_RE.search(lowered) is None:
         penalty += 1.5 * signals.empathy
         reasons.append("no empathy")
-    slang = len(SLANG_RE.findall(answer))
+    slang = len(SLANG_RE.findall(lowered))
     if signals.formality > 0 and slang:
         penalty += min(3.0, slang * signals.formality)
         reasons.append("casual tone")
@@ -91,11 +90,12 @@ class QualityScorer:
         if not tokens:
             return dimension_score(0.0, ["empty answer"])
         signals = self._profiles.for_agent(sample.agent).signals
+        lowered = sample.answer.lower()
         found = [
             repetition_penalty(tokens),
-            self._refusal_and_hedging(sample.answer, len(tokens)),
+            self._refusal_and_hedging(lowered, len(tokens)),
             self._clarity(sample.answer),
-            tone_penalty(sample.answer, signals),
+            tone_penalty(lowered, signals),
             echo_penalty(sample.prompt, tokens),
             diversity_penalty(tokens),
         ]
@@ -105,12 +105,12 @@ class QualityScorer:
         return dimension_score(value, [r for _, r in found if r])
 
     @staticmethod
-    def _refusal_and_hedging(answer: str, n_words: int) -> tuple[float, str | None]:
+    def _refusal_and_hedging(lowered: str, n_words: int) -> tuple[float, str | None]:
         penalty, reasons = 0.0, []
-        if REFUSAL_RE.search(answer):
+        if REFUSAL_RE.search(lowered):
             penalty += 5.0
             reasons.append("refusal")
-        hedges = len(HEDGE_RE.findall(answer))
+        hedges = len(HEDGE_RE.findall(lowered))
         if hedges:
             penalty += min(3.0, 1.5 * hedges * 50 / max(n_words, 50))
             reasons.append(f"hedging {hedges}")

@@ -15,9 +15,7 @@ from scoring.scorers.base import dimension_score
 from scoring.text import saturate, words
 from scoring.types import Dimension, DimensionScore, Sample
 
-NUMBER_RE = re.compile(
-    r"(?<![\w.])[$€£]?\d[\d,.]*(?:\s?(?:%|ms|s|kb|mb|gb|k|m|x|h|days?|hours?|usd|eur))?\b", re.I
-)
+NUMBER_RE = re.compile(r"(?<![\w.])[$€£]?\d[\d,.]*(?:\s?(?:%|ms|s|kb|mb|gb|k|m|x|h|days?|hours?|usd|eur))?\b", re.I)
 INLINE_CODE_RE = re.compile(r"`[^`\n]{1,80}`")
 CODE_BLOCK_RE = re.compile(r"```[\s\S]*?```")
 COMMAND_RE = re.compile(
@@ -33,7 +31,7 @@ CITATION_RE = re.compile(
     re.I,
 )
 # Identifiers that only appear in technical answers: decorators, dotted calls, snake_case names.
-CODE_TOKEN_RE = re.compile(r"@[a-z_][\w.]*|\b[a-z_]\w*(?:\.\w+)+\(?|\b[a-z]+_[a-z_]+\b|\b\w+\(\)", re.I)
+CODE_TOKEN_RE = re.compile(r"@[a-z_][\w.]*|\b[a-z_]\w{2,}(?:\.\w+)+\(?|\b[a-z]+_[a-z_]+\b|\b\w+\(\)")
 STEP_RE = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+\S", re.M)
 PROPER_NOUN_RE = re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z0-9]+")
 VAGUE_RE = re.compile(
@@ -42,7 +40,6 @@ VAGUE_RE = re.compile(
     r"in many ways|to some extent|it is important to (?:note|consider)|"
     r"there are (?:many|several) (?:ways|factors)|"
     r"best practices|as needed|appropriate(?:ly)?|relevant factors)\b",
-    re.I,
 )
 
 
@@ -86,7 +83,8 @@ class SpecificityScorer:
         signals = self._profiles.for_agent(sample.agent).signals
         counts = detail_counts(sample.answer)
         detail = weighted_detail(counts, signals)
-        vague = len(VAGUE_RE.findall(sample.answer))
+        # Lower-cased once: the filler pattern is lower-case, faster than re.IGNORECASE.
+        vague = len(VAGUE_RE.findall(sample.answer.lower()))
         # Absolute count and density both matter: one number in a one-line answer is specific,
         # one number in 600 words is not.
         density = detail / max(n_words / 50.0, 1.0)
