@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from gateway.cli.scoring_cmd import app as scoring_app
 from gateway.cli.serve import demo, serve
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command(help=serve.__doc__)(serve)
 app.command(help=demo.__doc__)(demo)
+app.add_typer(scoring_app, name="scoring")
 
 
 def main() -> None:
