@@ -23,8 +23,9 @@ def to_mistral(payload: Payload) -> Payload:
     out = dict(payload)
     if "max_completion_tokens" in out and "max_tokens" not in out:
         out["max_tokens"] = out["max_completion_tokens"]
-    if "seed" in out and "random_seed" not in out:
-        out["random_seed"] = out.pop("seed")
+    if "seed" in out:  # OpenAI's name; Mistral knows only random_seed, which wins when both are given
+        seed = out.pop("seed")
+        out.setdefault("random_seed", seed)
     for key in _MISTRAL_REJECTS:
         out.pop(key, None)
     messages = out.get("messages")
@@ -41,8 +42,9 @@ def to_openai(payload: Payload) -> Payload:
     ask for usage on the last chunk.
     """
     out = dict(payload)
-    if "random_seed" in out and "seed" not in out:
-        out["seed"] = out.pop("random_seed")
+    if "random_seed" in out:  # Mistral's name; an explicit seed wins when both are given
+        seed = out.pop("random_seed")
+        out.setdefault("seed", seed)
     if out.get("tool_choice") == "any":
         out["tool_choice"] = "required"
     for key in _MISTRAL_ONLY:
