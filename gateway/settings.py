@@ -130,6 +130,29 @@ class AuthConfig(_Frozen):
     keys: tuple[ApiKey, ...] = ()
 
 
+class ExperimentsConfig(_Frozen):
+    """The A/B analysis: when a candidate is promoted, kept running or rolled back (``gateway.experiments``)."""
+
+    min_samples: int = Field(default=150, ge=2)
+    """Scored samples each arm needs before any verdict other than ``continue`` (GrowthBook's default)."""
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    """Significance level of the tests; intervals are ``1 - alpha`` two-sided."""
+    threshold: float = Field(default=8.0, ge=0, le=10)
+    """The bar a candidate's overall mean score must clear (the benchmark's pass threshold)."""
+    non_inferiority_margin: float = Field(default=0.2, ge=0, le=10)
+    """Score points the candidate's overall mean may trail the baseline by and still be promoted."""
+    pass_rate_margin: float = Field(default=0.05, ge=0, le=1)
+    """Pass-rate points (a fraction) the candidate may trail the baseline by and still be promoted."""
+    sequential: bool = True
+    """Decide on always-valid intervals, safe under the continuous re-analysis (fixed-horizon Welch if false)."""
+    sequential_tuning: float = Field(default=1000.0, gt=0)
+    """Total samples (both arms) at which the always-valid interval is narrowest."""
+    interval_s: float = Field(default=60.0, gt=0)
+    """Seconds between two analyses of every agent (metrics and automatic rollback)."""
+    auto_rollback: bool = False
+    """Set the candidate share to 0 by itself on a rollback verdict (otherwise it only reports and holds rollouts)."""
+
+
 class GatewayConfig(_Frozen):
     """The whole YAML file."""
 
@@ -140,6 +163,8 @@ class GatewayConfig(_Frozen):
     redis_url: str | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; larger ones get 413."""
+    experiments: ExperimentsConfig = ExperimentsConfig()
+    """The A/B analysis and its automatic decisions."""
 
     @field_validator("agents")
     @classmethod
@@ -183,24 +208,28 @@ class Settings(BaseSettings):
     """Read-write admin token (``GATEWAY_ADMIN_TOKEN``)."""
 
 
-def expand_env(value: Any, env: dict[str, str]) -> Any:
-    """Replace ``${NAME}`` and ``${NAME:-default}`` in every string of a parsed YAML tree."""
+def expand_env(value: Any, env: dict[str, str], path: tuple[str, ...] = ()) -> Any:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` in every string of a parsed YAML tree.
+
+    An unset variable without a default is a ``ConfigError`` naming the dotted path where it is used.
+    """
     if isinstance(value, str):
-        return _ENV_REF.sub(lambda m: _lookup(m, env), value)
+        return _ENV_REF.sub(lambda m: _lookup(m, env, path), value)
     if isinstance(value, list):
-        return [expand_env(v, env) for v in value]
+        return [expand_env(v, env, (*path, str(i))) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: expand_env(v, env) for k, v in value.items()}
+        return {k: expand_env(v, env, (*path, str(k))) for k, v in value.items()}
     return value
 
 
-def _lookup(match: re.Match[str], env: dict[str, str]) -> str:
+def _lookup(match: re.Match[str], env: dict[str, str], path: tuple[str, ...]) -> str:
     name, default = match.group(1), match.group(2)
     if name in env and env[name] != "":
         return env[name]
     if default is not None:
         return default
-    raise ConfigError(f"environment variable {name} is not set and has no default")
+    where = ".".join(path) or "(top level)"
+    raise ConfigError(f"{where}: environment variable {name} is not set and has no default")
 
 
 def parse_config(text: str, *, source: str = "<config>", env: dict[str, str] | None = None) -> GatewayConfig:
@@ -211,7 +240,10 @@ def parse_config(text: str, *, source: str = "<config>", env: dict[str, str] | N
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping")
-    expanded = expand_env(raw, dict(os.environ) if env is None else env)
+    try:
+        expanded = expand_env(raw, dict(os.environ) if env is None else env)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
     try:
         return GatewayConfig.model_validate(expanded)
     except ValidationError as exc:
