@@ -11,12 +11,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.profiles import Profiles
-from scoring.scorers.base import Scorer
+from scoring.scorers.base import Scorer, TextScorer
 from scoring.scorers.format import FormatScorer
 from scoring.scorers.judge import JudgeConfig, JudgeModel, LLMJudge
 from scoring.scorers.quality import QualityScorer
 from scoring.scorers.relevance import RelevanceScorer
 from scoring.scorers.specificity import SpecificityScorer
+from scoring.text import AnalysedText
 from scoring.types import DIMENSIONS, Dimension, DimensionScore, Sample, Score
 
 
@@ -53,7 +54,7 @@ class Composite:
     def __init__(self, config: ScoringConfig | None = None, *, judge_model: JudgeModel | None = None) -> None:
         self.config = config or ScoringConfig()
         profiles = self.config.profiles
-        self._heuristics: tuple[Scorer, ...] = (
+        self._heuristics: tuple[TextScorer, ...] = (
             QualityScorer(profiles),
             RelevanceScorer(),
             FormatScorer(profiles),
@@ -81,7 +82,9 @@ class Composite:
         return self._combine(sample, blended, scorer=self._label() + "+judge", cost=result.cost_usd)
 
     def _dimensions(self, sample: Sample) -> dict[Dimension, DimensionScore]:
-        dims = {s.dimension: s.score(sample) for s in self._heuristics}
+        # Analysed once and shared: the four scorers read the same tokens, stems and sentences.
+        text = AnalysedText(sample)
+        dims = {s.dimension: s.score_text(text) for s in self._heuristics}
         if self._semantic is not None:
             semantic = self._semantic.score(sample)
             dims["relevance"] = blend(dims["relevance"], semantic, self.config.semantic_weight, "semantic")

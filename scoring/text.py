@@ -14,8 +14,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from scoring.types import Sample
+
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*")
 SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+# For counting sentence lengths only: splits at the same places without a look-behind (faster),
+# dropping the end mark, which counting does not need.
+SENTENCE_END_RE = re.compile(r"[.!?]\s+|\n+")
 
 _STOPWORD_TEXT = """
 a about above after again against all am an and any are as at be because been before being below
@@ -50,7 +55,12 @@ SHORT_TOKEN_WEIGHT = 0.6
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (letters, digits, inner apostrophes and hyphens)."""
-    return [w.strip("'-") for w in WORD_RE.findall(text.lower())]
+    return [w.rstrip("'-") for w in WORD_RE.findall(text.lower())]
+
+
+def word_count(text: str) -> int:
+    """Number of word tokens, without building them (for lengths of sentences and paragraphs)."""
+    return len(WORD_RE.findall(text.lower()))
 
 
 # Memoised because the same few thousand words recur in every answer; bounded so a stream of
@@ -62,6 +72,12 @@ def stem(word: str) -> str:
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
+
+
+@functools.lru_cache(maxsize=65536)
+def term(word: str) -> tuple[str, float]:
+    """The stem and weight of one lower-cased word, memoised like `stem`."""
+    return stem(word), term_weight(word)
 
 
 def term_weight(word: str) -> float:
@@ -77,11 +93,16 @@ def term_weight(word: str) -> float:
 
 def content_terms(text: str) -> dict[str, float]:
     """Stemmed content terms of a text with their weights (stopwords dropped)."""
+    return terms_of(words(text))
+
+
+def terms_of(tokens: Iterable[str]) -> dict[str, float]:
+    """Stemmed content terms of some tokens with their weights (stopwords dropped)."""
     terms: dict[str, float] = {}
-    for word in words(text):
-        weight = term_weight(word)
+    for word in tokens:
+        root, weight = term(word)
         if weight > 0.0:
-            terms[stem(word)] = weight
+            terms[root] = weight
     return terms
 
 
@@ -118,3 +139,62 @@ def saturate(x: float, scale: float) -> float:
 def clamp10(x: float) -> float:
     """Clamp to the 0–10 score scale."""
     return min(10.0, max(0.0, x))
+
+
+class AnalysedText:
+    """One sample's texts, tokenised once and shared by the four heuristic scorers.
+
+    Every derived view (tokens, stems, sentences, content terms of answer and prompt) is computed
+    on first use and cached on the object, so no scorer tokenises the same text twice. Built per
+    sample by the composite; cheap to build, so unused views cost nothing.
+    """
+
+    def __init__(self, sample: Sample) -> None:
+        self.sample = sample
+        self.answer = sample.answer
+        self.prompt = sample.prompt
+
+    @functools.cached_property
+    def lowered(self) -> str:
+        """The answer, lower-cased (phrase patterns are lower-case: faster than re.IGNORECASE)."""
+        return self.answer.lower()
+
+    @functools.cached_property
+    def tokens(self) -> list[str]:
+        """The answer's word tokens."""
+        return [w.rstrip("'-") for w in WORD_RE.findall(self.lowered)]
+
+    @functools.cached_property
+    def n_words(self) -> int:
+        """The answer's length in words."""
+        return len(self.tokens)
+
+    @functools.cached_property
+    def stems(self) -> set[str]:
+        """The set of stems of the answer's words."""
+        return {stem(w) for w in self.tokens}
+
+    @functools.cached_property
+    def terms(self) -> dict[str, float]:
+        """The answer's weighted content terms."""
+        return terms_of(self.tokens)
+
+    @functools.cached_property
+    def sentences(self) -> list[str]:
+        """The answer's sentences and lines."""
+        return sentences(self.answer)
+
+    @functools.cached_property
+    def sentence_lengths(self) -> list[int]:
+        """Words per sentence of the answer."""
+        return [n for n in map(len, map(WORD_RE.findall, SENTENCE_END_RE.split(self.lowered))) if n]
+
+    @functools.cached_property
+    def prompt_tokens(self) -> list[str]:
+        """The prompt's word tokens."""
+        return words(self.prompt)
+
+    @functools.cached_property
+    def prompt_terms(self) -> dict[str, float]:
+        """The prompt's weighted content terms."""
+        return terms_of(self.prompt_tokens)

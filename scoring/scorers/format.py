@@ -12,7 +12,7 @@ import re
 
 from scoring.profiles import Profiles
 from scoring.scorers.base import dimension_score
-from scoring.text import saturate, sentences, words
+from scoring.text import AnalysedText, saturate, word_count
 from scoring.types import Dimension, DimensionScore, Sample
 
 FENCE_RE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
@@ -75,14 +75,14 @@ def looks_truncated(sample: Sample) -> bool:
         return True
     # Only a prose last line can be judged: list items and labels legitimately end bare.
     last_line = sample.answer.rstrip().rsplit("\n", 1)[-1]
-    if LIST_ITEM_RE.match(last_line) or len(words(last_line)) < 12:
+    if LIST_ITEM_RE.match(last_line) or word_count(last_line) < 12:
         return False
     return TERMINAL_RE.search(last_line) is None
 
 
 def longest_paragraph(answer: str) -> int:
     """Word count of the longest paragraph: a wall of text is hard to read."""
-    return max((len(words(p)) for p in answer.split("\n\n")), default=0)
+    return max((word_count(p) for p in answer.split("\n\n")), default=0)
 
 
 class FormatScorer:
@@ -96,15 +96,19 @@ class FormatScorer:
 
     def score(self, sample: Sample) -> DimensionScore:
         """Start from 10 and subtract for each structural mismatch."""
-        answer, prompt = sample.answer, sample.prompt
-        n_words = len(words(answer))
+        return self.score_text(AnalysedText(sample))
+
+    def score_text(self, text: AnalysedText) -> DimensionScore:
+        """`score` on an analysed sample."""
+        sample, answer, prompt = text.sample, text.answer, text.prompt
+        n_words = text.n_words
         if n_words == 0:
             return dimension_score(0.0, ["empty answer"])
         penalties: list[tuple[float, str]] = []
         penalties += self._fences(answer)
         penalties += self._shape(prompt, answer, n_words)
         budget = self._profiles.for_agent(sample.agent).length_budget_words
-        penalties += self._length(prompt, answer, n_words, budget)
+        penalties += self._length(text, budget)
         if looks_truncated(sample):
             penalties.append((3.0, "truncated"))
         value = 10.0 - sum(p for p, _ in penalties)
@@ -132,18 +136,19 @@ class FormatScorer:
         return out
 
     @staticmethod
-    def _length(prompt: str, answer: str, n_words: int, budget: int) -> list[tuple[float, str]]:
+    def _length(text: AnalysedText, budget: int) -> list[tuple[float, str]]:
         out: list[tuple[float, str]] = []
+        prompt, n_words = text.prompt, text.n_words
         # Sane length: a few words rarely answer a real request; past a few sentences length
         # earns nothing more here.
         short = SHORT_PENALTY * (1.0 - saturate(n_words, SHORT_SCALE_WORDS))
         if short > 0.0:
             out.append((short, "short" if short > 0.5 else ""))
-        ratio = (n_words + 1) / (max(len(words(prompt)), budget) + 1)
+        ratio = (n_words + 1) / (max(len(text.prompt_tokens), budget) + 1)
         if ratio > LONG_RATIO:
             out.append((LONG_PENALTY * math.log(ratio / LONG_RATIO), "long for the request"))
         if BRIEF_ASKED_RE.search(prompt) and n_words > BRIEF_LIMIT_WORDS:
             out.append((min(4.0, n_words / BRIEF_LIMIT_WORDS), "too long for a brief answer"))
-        if len(sentences(answer)) == 1 and n_words > 120:
+        if len(text.sentence_lengths) == 1 and n_words > 120:
             out.append((1.0, "one run-on sentence"))
         return out

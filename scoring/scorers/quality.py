@@ -11,7 +11,7 @@ import re
 
 from scoring.profiles import Profiles, SignalWeights
 from scoring.scorers.base import dimension_score
-from scoring.text import ngrams, repeated_ngram_share, sentences, words
+from scoring.text import AnalysedText, ngrams, repeated_ngram_share
 from scoring.types import Dimension, DimensionScore, Sample
 
 REFUSAL_RE = re.compile(
@@ -48,8 +48,8 @@ def tone_penalty(lowered: str, signals: SignalWeights) -> tuple[float, str | Non
     if signals.empathy > 0 and EMPATHY_RE.search(lowered) is None:
         penalty += 1.5 * signals.empathy
         reasons.append("no empathy")
-    slang = len(SLANG_RE.findall(lowered))
-    if signals.formality > 0 and slang:
+    slang = len(SLANG_RE.findall(lowered)) if signals.formality > 0 else 0
+    if slang:
         penalty += min(3.0, slang * signals.formality)
         reasons.append("casual tone")
     return penalty, ", ".join(reasons) or None
@@ -59,12 +59,12 @@ ECHO_PENALTY = 3.0
 LOW_DIVERSITY_PENALTY = 2.0
 
 
-def echo_penalty(prompt: str, tokens: list[str]) -> tuple[float, str | None]:
+def echo_penalty(prompt_tokens: list[str], tokens: list[str]) -> tuple[float, str | None]:
     """Penalty for copying the prompt back: the share of the answer's 4-grams found in the prompt."""
     grams = list(ngrams(tokens, 4))
     if not grams:
         return 0.0, None
-    prompt_grams = set(ngrams(words(prompt), 4))
+    prompt_grams = set(ngrams(prompt_tokens, 4))
     share = sum(1 for g in grams if g in prompt_grams) / len(grams)
     return ECHO_PENALTY * share, (f"copies the prompt {share:.0%}" if share > 0.3 else None)
 
@@ -86,17 +86,21 @@ class QualityScorer:
 
     def score(self, sample: Sample) -> DimensionScore:
         """Start from 10 and subtract each penalty that applies."""
-        tokens = words(sample.answer)
+        return self.score_text(AnalysedText(sample))
+
+    def score_text(self, text: AnalysedText) -> DimensionScore:
+        """`score` on an analysed sample."""
+        sample, tokens = text.sample, text.tokens
         if not tokens:
             return dimension_score(0.0, ["empty answer"])
         signals = self._profiles.for_agent(sample.agent).signals
-        lowered = sample.answer.lower()
+        lowered = text.lowered
         found = [
             repetition_penalty(tokens),
             self._refusal_and_hedging(lowered, len(tokens)),
-            self._clarity(sample.answer),
+            self._clarity(text.sentence_lengths),
             tone_penalty(lowered, signals),
-            echo_penalty(sample.prompt, tokens),
+            echo_penalty(text.prompt_tokens, tokens),
             diversity_penalty(tokens),
         ]
         if sample.finish_reason in ("length", "error"):
@@ -117,8 +121,7 @@ class QualityScorer:
         return penalty, ", ".join(reasons) or None
 
     @staticmethod
-    def _clarity(answer: str) -> tuple[float, str | None]:
-        lengths = [len(words(s)) for s in sentences(answer)]
+    def _clarity(lengths: list[int]) -> tuple[float, str | None]:
         run_ons = sum(1 for n in lengths if n > RUN_ON_WORDS)
         if not run_ons:
             return 0.0, None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from scoring.scorers.base import dimension_score
-from scoring.text import content_terms, stem, stems, words
+from scoring.text import AnalysedText, stem, words
 from scoring.types import Dimension, DimensionScore, Sample
 
 # A stuffed answer repeats the same few requested terms; prose rarely gives one term more than
@@ -28,12 +28,10 @@ def weighted_recall(terms: dict[str, float], answer_stems: set[str]) -> float:
     return sum(w for t, w in terms.items() if t in answer_stems) / total
 
 
-def keyword_coverage(keywords: tuple[str, ...], answer: str) -> float:
+def keyword_coverage(keywords: tuple[str, ...], lowered: str, answer_stems: set[str]) -> float:
     """Share of the expected keywords (phrases, case-insensitive, stem-tolerant) found in the answer."""
     if not keywords:
         return 1.0
-    lowered = answer.lower()
-    answer_stems = stems(answer)
     found = 0
     for keyword in keywords:
         kw_stems = {stem(w) for w in words(keyword)}
@@ -42,9 +40,8 @@ def keyword_coverage(keywords: tuple[str, ...], answer: str) -> float:
     return found / len(keywords)
 
 
-def focus(answer: str, topic_stems: set[str]) -> float:
-    """Share of the answer's content-term weight that belongs to the request's topic terms."""
-    terms = content_terms(answer)
+def focus(terms: dict[str, float], topic_stems: set[str]) -> float:
+    """Share of the answer's content-term weight (`terms`) that belongs to the request's topic terms."""
     total = sum(terms.values())
     if total == 0.0:
         return 0.0
@@ -76,15 +73,19 @@ class RelevanceScorer:
 
     def score(self, sample: Sample) -> DimensionScore:
         """Recall, keyword coverage and focus, minus a keyword-stuffing penalty."""
-        tokens = words(sample.answer)
+        return self.score_text(AnalysedText(sample))
+
+    def score_text(self, text: AnalysedText) -> DimensionScore:
+        """`score` on an analysed sample."""
+        sample, tokens = text.sample, text.tokens
         if not tokens:
             return dimension_score(0.0, ["empty answer"])
-        answer_stems = {stem(t) for t in tokens}
-        prompt_terms = content_terms(sample.prompt)
+        answer_stems = text.stems
+        prompt_terms = text.prompt_terms
         topic = set(prompt_terms) | {stem(w) for k in sample.expected_keywords for w in words(k)}
         recall = weighted_recall(prompt_terms, answer_stems)
-        keywords = keyword_coverage(sample.expected_keywords, sample.answer)
-        on_topic = focus(sample.answer, topic)
+        keywords = keyword_coverage(sample.expected_keywords, text.lowered, answer_stems)
+        on_topic = focus(text.terms, topic)
         w_recall, w_kw, w_focus = self._weights
         if not sample.expected_keywords:
             w_recall, w_kw = w_recall + w_kw, 0.0
