@@ -1,0 +1,187 @@
+"""The wire format as the request path reads it: request parsing, completion facts, the SSE scanner."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway.errors import BadRequest
+from gateway.wire import DONE_EVENT, SseScanner, error_chunk, parse_chat, read_completion
+
+
+def chunk(content: str | None, finish: str | None = None, usage: dict[str, int] | None = None) -> dict[str, Any]:
+    delta: dict[str, Any] = {} if content is None else {"content": content}
+    body: dict[str, Any] = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def sse(events: list[dict[str, Any]], *, newline: str = "\n", done: bool = True) -> bytes:
+    parts = [f"data: {json.dumps(e)}{newline}{newline}" for e in events]
+    if done:
+        parts.append(f"data: [DONE]{newline}{newline}")
+    return "".join(parts).encode()
+
+
+STREAM = [
+    chunk(""),
+    chunk("Hel"),
+    chunk("lo"),
+    chunk("", "stop", {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}),
+]
+
+
+def scan_in_pieces(data: bytes, size: int, *, want_text: bool = True) -> tuple[SseScanner, list[bytes]]:
+    scanner = SseScanner(want_text=want_text)
+    out = [scanner.feed(data[i : i + size]) for i in range(0, len(data), size)]
+    out.append(scanner.flush())
+    return scanner, out
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 16, 61, 1000, 100_000])
+def test_scanner_relays_whole_events_whatever_the_piece_size(size: int) -> None:
+    """Fed in pieces of any size, the scanner relays the exact bytes, each piece ending on an event boundary."""
+    data = sse(STREAM)
+    scanner, out = scan_in_pieces(data, size)
+    assert b"".join(out) == data
+    for piece in out[:-1]:
+        assert piece == b"" or piece.endswith(b"\n\n")
+    assert scanner.facts.input_tokens == 5
+    assert scanner.facts.output_tokens == 2
+    assert scanner.facts.finish_reason == "stop"
+    assert scanner.done
+    assert scanner.text() == "Hello"
+
+
+@pytest.mark.parametrize("size", [1, 5, 1000])
+def test_scanner_handles_crlf_events(size: int) -> None:
+    """CRLF-separated events are cut at \\r\\n\\r\\n and read the same as LF ones."""
+    data = sse(STREAM, newline="\r\n")
+    scanner, out = scan_in_pieces(data, size)
+    assert b"".join(out) == data
+    for piece in out[:-1]:
+        assert piece == b"" or piece.endswith(b"\r\n\r\n")
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens) == (5, 2)
+    assert scanner.done
+    assert scanner.text() == "Hello"
+
+
+def test_scanner_holds_back_a_partial_event() -> None:
+    """A piece ending mid-event returns only the whole events before it; the rest comes with the next piece."""
+    first, second = (f"data: {json.dumps(chunk('a'))}\n\n").encode(), (f"data: {json.dumps(chunk('b'))}\n\n").encode()
+    scanner = SseScanner(want_text=True)
+    assert scanner.feed(first + second[:10]) == first
+    assert scanner.text() == "a"
+    assert scanner.feed(second[10:]) == second
+    assert scanner.text() == "ab"
+
+
+def test_scanner_reads_usage_from_a_usage_only_last_chunk() -> None:
+    """Usage on a final chunk with no choices (the OpenAI include_usage shape) is read too."""
+    usage_only = {"id": "c", "model": "m", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4}}
+    scanner, _ = scan_in_pieces(sse([chunk("x", "stop"), usage_only]), 4)
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens) == (9, 4)
+    assert scanner.facts.finish_reason == "stop"
+
+
+def test_scanner_without_done_is_not_done() -> None:
+    """A stream that ends without [DONE] leaves done False, so the relay can add it."""
+    scanner, _ = scan_in_pieces(sse(STREAM, done=False), 8)
+    assert not scanner.done
+    assert scanner.facts.finish_reason == "stop"
+
+
+def test_scanner_ignores_comments_and_undecodable_data() -> None:
+    """Keep-alive comments and non-JSON data lines are relayed but neither break nor count."""
+    data = b": ping\n\ndata: not json\n\n" + sse(STREAM)
+    scanner, out = scan_in_pieces(data, 3)
+    assert b"".join(out) == data
+    assert scanner.text() == "Hello"
+
+
+def test_scanner_saw_content_only_after_a_non_empty_delta() -> None:
+    """saw_content (which times the first token) stays False for the empty role chunk."""
+    scanner = SseScanner(want_text=False)
+    scanner.feed(sse([chunk("")], done=False))
+    assert not scanner.saw_content
+    scanner.feed(sse([chunk("x")], done=False))
+    assert scanner.saw_content
+    assert scanner.text() is None
+
+
+def test_error_chunk_parses_as_a_final_chunk_with_finish_reason_error() -> None:
+    """The closing events of a broken stream are a chunk with finish_reason 'error', then [DONE]."""
+    data = error_chunk("model-x", "gw-1")
+    scanner, _ = scan_in_pieces(data, 1000)
+    assert scanner.facts.finish_reason == "error"
+    assert scanner.done
+    event = json.loads(data.split(b"\n\n")[0][len(b"data: ") :])
+    assert event["model"] == "model-x"
+    assert event["id"] == "gw-1"
+    assert event["choices"][0]["delta"] == {"content": ""}
+    assert data.endswith(DONE_EVENT)
+
+
+def test_read_completion_reads_usage_finish_reason_and_text() -> None:
+    """A non-streaming answer yields its token counts, finish reason and (when asked) its text."""
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "model": "m",
+        "created": 1,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    facts = read_completion(json.dumps(body).encode(), want_text=True)
+    assert (facts.input_tokens, facts.output_tokens, facts.finish_reason, facts.text) == (3, 1, "stop", "hi")
+    assert read_completion(json.dumps(body).encode(), want_text=False).text is None
+
+
+def test_read_completion_of_garbage_is_empty() -> None:
+    """An undecodable answer gives empty facts rather than an error."""
+    facts = read_completion(b"<html>oops</html>", want_text=True)
+    assert (facts.input_tokens, facts.output_tokens, facts.finish_reason) == (0, 0, None)
+
+
+def test_parse_chat_keeps_unknown_fields() -> None:
+    """parse_chat exposes model/stream/messages and keeps the whole body, unknown fields included."""
+    call = parse_chat(b'{"model":"a","messages":[{"role":"user","content":"x"}],"stream":true,"zzz":1}')
+    assert (call.model, call.stream) == ("a", True)
+    assert call.body["zzz"] == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"[1, 2]", "invalid_body"),
+        (b'{"messages":[{"role":"user"}]}', "missing_model"),
+        (b'{"model":"a","messages":[]}', "missing_messages"),
+        (b'{"model":"a","messages":["hi"]}', "invalid_message"),
+        (b'{"model":"a","messages":[{"role":"user"}],"stream":"yes"}', "invalid_stream"),
+    ],
+)
+def test_parse_chat_rejects_bad_bodies_with_a_code(raw: bytes, code: str) -> None:
+    """Every malformed body is a BadRequest (400) whose code names the problem."""
+    with pytest.raises(BadRequest) as info:
+        parse_chat(raw)
+    assert info.value.code == code
+    assert info.value.status == 400
+
+
+def test_unit_id_from_body_user_or_metadata() -> None:
+    """The unit id comes from 'user', else metadata.user_id, else metadata.user."""
+    base = '"model":"a","messages":[{"role":"user"}]'
+    assert parse_chat(("{" + base + ',"user":"u1"}').encode()).user == "u1"
+    assert parse_chat(("{" + base + ',"metadata":{"user_id":"u2"}}').encode()).user == "u2"
+    assert parse_chat(("{" + base + ',"metadata":{"user":"u3"}}').encode()).user == "u3"
+    assert parse_chat(("{" + base + "}").encode()).user is None
