@@ -24,7 +24,7 @@ from gateway.errors import GatewayError, NotFound
 from gateway.exchange import DiscardSink, Observer, SampleSink
 from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
 from gateway.metrics import TrafficMetrics
-from gateway.proxy import ChatProxy
+from gateway.proxy import ChatProxy, request_id
 from gateway.routing.table import RouteTable
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState, app_state
@@ -123,12 +123,16 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         )
     elif exc.status_code == 413:
         err.message = "request body is larger than the gateway accepts (max_body_bytes)"
+    err.headers.update(exc.headers or {})  # e.g. Allow on a 405
+    err.headers["x-request-id"] = request_id(request.headers)  # these never reach the proxy, which sets it
     return _error_response(err)
 
 
-def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     _log.exception("unhandled error", error_type=type(exc).__name__)
-    return _error_response(GatewayError("internal error in the gateway", code="internal"))
+    err = GatewayError("internal error in the gateway", code="internal")
+    err.headers["x-request-id"] = request_id(request.headers)
+    return _error_response(err)
 
 
 _TYPES = {

@@ -70,7 +70,7 @@ class ChatProxy:
 
     async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
-        ex = Exchange(request_id=_request_id(headers), started=time.perf_counter(), received_at=time.time())
+        ex = Exchange(request_id=request_id(headers), started=time.perf_counter(), received_at=time.time())
         try:
             return await self._handle(ex, headers, raw)
         except GatewayError as err:
@@ -194,7 +194,8 @@ class ChatProxy:
         self._observer.record(ex)
 
 
-def _request_id(headers: Mapping[str, str]) -> str:
+def request_id(headers: Mapping[str, str]) -> str:
+    """The client's ``x-request-id`` when it is a safe token, else a fresh one."""
     given = headers.get("x-request-id")
     if given and _REQUEST_ID.match(given):
         return given
