@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from scoring.types import Sample
 
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*")
+# A whole answer that is only a placeholder tag ("<no-output>", "<empty>") says nothing.
+PLACEHOLDER_RE = re.compile(r"\s*<[^<>\n]{0,40}>\s*")
 SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 # For counting sentence lengths only: splits at the same places without a look-behind (faster),
 # dropping the end mark, which counting does not need.
@@ -163,6 +165,11 @@ class AnalysedText:
     def tokens(self) -> list[str]:
         """The answer's word tokens."""
         return [w.rstrip("'-") for w in WORD_RE.findall(self.lowered)]
+
+    @functools.cached_property
+    def is_empty(self) -> bool:
+        """No words at all, or only a placeholder tag such as "<no-output>"."""
+        return not self.tokens or PLACEHOLDER_RE.fullmatch(self.answer) is not None
 
     @functools.cached_property
     def n_words(self) -> int:

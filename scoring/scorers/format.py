@@ -12,6 +12,7 @@ import re
 
 from scoring.profiles import Profiles
 from scoring.scorers.base import dimension_score
+from scoring.scorers.instructions import answer_items, requested_count, sentence_limit, word_limit
 from scoring.text import AnalysedText, saturate, word_count
 from scoring.types import Dimension, DimensionScore, Sample
 
@@ -31,22 +32,6 @@ BRIEF_ASKED_RE = re.compile(
     r"\bin (?:\d+|one|two|three|a few) words\b|\bone-sentence\b|\btweet\b|\bheadline\b|\btitle\b",
     re.IGNORECASE,
 )
-COUNT_ASKED_RE = re.compile(
-    r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:\w+\s+){0,2}?"
-    r"(?:ways|tips|steps|examples|ideas|reasons|items|points|things|questions|names|words|sentences|facts|benefits)\b",
-    re.IGNORECASE,
-)
-NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
 TERMINAL_RE = re.compile(r"[.!?)\]}\"'`*:;>|]\s*$|```\s*$")
 WALL_OF_TEXT_WORDS = 160
 BRIEF_LIMIT_WORDS = 60
@@ -58,15 +43,24 @@ SHORT_SCALE_WORDS = 20.0
 SHORT_PENALTY = 3.0
 LONG_RATIO = 1.0
 LONG_PENALTY = 1.5
+# Instruction constraints: a wrong number of items, or an answer past a stated word limit (with
+# some slack: "a 100-word story" is a target, not a hard cap).
+COUNT_PENALTY = 2.5
+LIMIT_SLACK = 1.2
 
 
-def requested_count(prompt: str) -> int | None:
-    """The number of items the prompt asks for ("three ways", "5 tips"), if any."""
-    match = COUNT_ASKED_RE.search(prompt)
-    if match is None:
-        return None
-    token = match.group(1).lower()
-    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+def limit_penalties(text: AnalysedText) -> list[tuple[float, str]]:
+    """Penalties for breaking a word or sentence limit the prompt states."""
+    out: list[tuple[float, str]] = []
+    words_allowed = word_limit(text.prompt)
+    if words_allowed is not None and text.n_words > LIMIT_SLACK * words_allowed:
+        over = text.n_words / words_allowed - 1.0
+        out.append((min(4.0, 1.0 + 2.0 * over), f"{text.n_words} words for {words_allowed} allowed"))
+    sentences_allowed = sentence_limit(text.prompt)
+    given = len(text.sentence_lengths)
+    if sentences_allowed is not None and given > sentences_allowed:
+        out.append((min(3.0, float(given - sentences_allowed)), f"{given} sentences for {sentences_allowed} asked"))
+    return out
 
 
 def looks_truncated(sample: Sample) -> bool:
@@ -102,7 +96,7 @@ class FormatScorer:
         """`score` on an analysed sample."""
         sample, answer, prompt = text.sample, text.answer, text.prompt
         n_words = text.n_words
-        if n_words == 0:
+        if text.is_empty:
             return dimension_score(0.0, ["empty answer"])
         penalties: list[tuple[float, str]] = []
         penalties += self._fences(answer)
@@ -127,8 +121,10 @@ class FormatScorer:
         wanted = requested_count(prompt)
         if STEPS_ASKED_RE.search(prompt) and items < 2 and n_words > 40:
             out.append((2.0, "steps asked, no list"))
-        if wanted is not None and items >= 2 and items != wanted:
-            out.append((1.5, f"{items} items for {wanted} asked"))
+        if wanted is not None:
+            given = answer_items(answer)
+            if given != wanted:
+                out.append((COUNT_PENALTY, f"{given} items for {wanted} asked"))
         if CODE_ASKED_RE.search(prompt) and "```" not in answer and "`" not in answer and n_words > 60:
             out.append((1.0, "code asked, none formatted"))
         if longest_paragraph(answer) > WALL_OF_TEXT_WORDS and not HEADING_RE.search(answer) and items < 2:
@@ -149,6 +145,7 @@ class FormatScorer:
             out.append((LONG_PENALTY * math.log(ratio / LONG_RATIO), "long for the request"))
         if BRIEF_ASKED_RE.search(prompt) and n_words > BRIEF_LIMIT_WORDS:
             out.append((min(4.0, n_words / BRIEF_LIMIT_WORDS), "too long for a brief answer"))
+        out += limit_penalties(text)
         if len(text.sentence_lengths) == 1 and n_words > 120:
             out.append((1.0, "one run-on sentence"))
         return out

@@ -91,7 +91,7 @@ class QualityScorer:
     def score_text(self, text: AnalysedText) -> DimensionScore:
         """`score` on an analysed sample."""
         sample, tokens = text.sample, text.tokens
-        if not tokens:
+        if text.is_empty:
             return dimension_score(0.0, ["empty answer"])
         signals = self._profiles.for_agent(sample.agent).signals
         lowered = text.lowered

@@ -78,7 +78,7 @@ class RelevanceScorer:
     def score_text(self, text: AnalysedText) -> DimensionScore:
         """`score` on an analysed sample."""
         sample, tokens = text.sample, text.tokens
-        if not tokens:
+        if text.is_empty:
             return dimension_score(0.0, ["empty answer"])
         answer_stems = text.stems
         prompt_terms = text.prompt_terms

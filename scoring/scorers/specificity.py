@@ -124,7 +124,7 @@ class SpecificityScorer:
     def score_text(self, text: AnalysedText) -> DimensionScore:
         """`score` on an analysed sample."""
         n_words = text.n_words
-        if n_words == 0:
+        if text.is_empty:
             return dimension_score(0.0, ["empty answer"])
         signals = self._profiles.for_agent(text.sample.agent).signals
         counts = detail_counts(text.answer, text.lowered, text.tokens)

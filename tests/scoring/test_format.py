@@ -1,6 +1,7 @@
 """Format: structure that fits the request beats broken or mismatched structure."""
 
-from scoring.scorers.format import FormatScorer, requested_count
+from scoring.scorers.format import FormatScorer
+from scoring.scorers.instructions import requested_count
 from tests.scoring.helpers import sample
 
 SCORER = FormatScorer()
