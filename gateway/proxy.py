@@ -22,7 +22,7 @@ from gateway.flags.store import FlagStore
 from gateway.metrics import TrafficMetrics
 from gateway.routing.table import AgentTarget, Endpoint, RouteTable
 from gateway.settings import Variant
-from gateway.upstream.base import Payload, StreamHandle
+from gateway.upstream.base import Payload, StreamHandle, UpstreamReply
 from gateway.wire import DONE_EVENT, ChatCall, SseScanner, error_chunk, parse_chat, read_completion
 
 UNIT_HEADER = "x-genesis-user"
@@ -121,13 +121,12 @@ class ChatProxy:
     ) -> Complete:
         started = time.perf_counter()
         try:
-            reply = await endpoint.upstream.complete(payload, request_id=ex.request_id)
-        except UpstreamError as err:
-            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            reply = await self._forward(endpoint, payload, ex)
+        except UpstreamError:
             if fallback is None:
                 raise
             self._use_fallback(ex, fallback, payload)
-            reply = await fallback.upstream.complete(payload, request_id=ex.request_id)
+            reply = await self._forward(fallback, payload, ex)
             endpoint = fallback
         finally:
             ex.upstream_s = time.perf_counter() - started
@@ -144,16 +143,31 @@ class ChatProxy:
         stack = AsyncExitStack()
         started = time.perf_counter()
         try:
-            handle = await stack.enter_async_context(endpoint.upstream.stream(payload, request_id=ex.request_id))
-        except UpstreamError as err:
-            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            handle = await self._open(stack, endpoint, payload, ex)
+        except UpstreamError:
             if fallback is None:
                 raise
             self._use_fallback(ex, fallback, payload)
-            handle = await stack.enter_async_context(fallback.upstream.stream(payload, request_id=ex.request_id))
+            handle = await self._open(stack, fallback, payload, ex)
             endpoint = fallback
         ex.upstream_s = time.perf_counter() - started
         return Streaming(self._relay(ex, endpoint, stack, handle), _response_headers(ex))
+
+    async def _forward(self, endpoint: Endpoint, payload: Payload, ex: Exchange) -> UpstreamReply:
+        """One non-streaming call; every upstream failure is counted, the fallback's included."""
+        try:
+            return await endpoint.upstream.complete(payload, request_id=ex.request_id)
+        except UpstreamError as err:
+            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            raise
+
+    async def _open(self, stack: AsyncExitStack, endpoint: Endpoint, payload: Payload, ex: Exchange) -> StreamHandle:
+        """Open one stream on ``stack``; every upstream failure is counted, the fallback's included."""
+        try:
+            return await stack.enter_async_context(endpoint.upstream.stream(payload, request_id=ex.request_id))
+        except UpstreamError as err:
+            self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
+            raise
 
     async def _relay(
         self, ex: Exchange, endpoint: Endpoint, stack: AsyncExitStack, handle: StreamHandle
