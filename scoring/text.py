@@ -65,6 +65,9 @@ def word_count(text: str) -> int:
     return len(WORD_RE.findall(text.lower()))
 
 
+_SIBILANT_ES = ("sses", "xes", "zes", "ches", "shes")
+
+
 # Memoised because the same few thousand words recur in every answer; bounded so a stream of
 # unusual tokens cannot grow it without limit.
 @functools.lru_cache(maxsize=65536)
@@ -72,7 +75,9 @@ def stem(word: str) -> str:
     """A crude suffix stripper: enough to match "fixtures" with "fixture", "testing" with "test"."""
     for suffix in ("ing", "ies", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            # "fixtures" -> "fixture", but "boxes" -> "box": only sibilants take "-es".
+            cut = 1 if suffix == "es" and not word.endswith(_SIBILANT_ES) else len(suffix)
+            return word[:-cut] + ("y" if suffix == "ies" else "")
     return word
 
 

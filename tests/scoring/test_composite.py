@@ -57,3 +57,19 @@ def test_config_is_frozen() -> None:
     config = ScoringConfig()
     with pytest.raises(ValueError, match="frozen"):
         config.threshold = 1.0  # type: ignore[misc]
+
+
+def test_shared_analysis_matches_each_scorer() -> None:
+    """The composite's shared analysis gives each dimension exactly what its scorer gives alone."""
+    from scoring.scorers import FormatScorer, QualityScorer, RelevanceScorer, SpecificityScorer  # noqa: PLC0415
+
+    s = sample(PROMPT, ANSWER, agent="qa_agent")
+    score = Composite().score(s)
+    for scorer in (QualityScorer(), RelevanceScorer(), FormatScorer(), SpecificityScorer()):
+        assert score.dimensions[scorer.dimension] == scorer.score(s)
+
+
+def test_placeholder_answer_scores_zero_overall() -> None:
+    """A <no-output> answer scores 0 overall, below any real answer."""
+    assert Composite().score(sample(PROMPT, "<no-output>")).overall == 0.0
+    assert Composite().score(sample(PROMPT, ANSWER)).overall > 0.0

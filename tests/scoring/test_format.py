@@ -52,3 +52,37 @@ def test_requested_count_is_read() -> None:
     assert requested_count("Give me three ways to save money") == 3
     assert requested_count("List 5 tips for interviews") == 5
     assert requested_count("Explain inflation") is None
+
+
+def test_single_item_request_penalises_a_list() -> None:
+    """Asked for one thing, one answer beats a list of many."""
+    prompt = "Suggest a snack that you can make in under 5 minutes."
+    one = "A peanut butter and banana sandwich takes about three minutes to make."
+    many = "Hummus with pita chips\nRoasted chickpeas\nApple slices with almond butter\nRaw nuts and seeds"
+    assert fmt(prompt, one) > fmt(prompt, many)
+
+
+def test_requested_count_respected() -> None:
+    """Asked for five items, five beats two."""
+    prompt = "Name 5 animals from the rainforest."
+    assert fmt(prompt, "Sloths, toucans, jaguars, tapirs and capybaras.") > fmt(prompt, "Sloths and toucans.")
+
+
+def test_word_limit_respected() -> None:
+    """An answer within the stated word limit beats one far past it."""
+    prompt = "Explain what a feature flag is in 20 words or less."
+    short = "A feature flag is a runtime switch that turns a code path on or off without redeploying."
+    assert fmt(prompt, short) > fmt(prompt, short + " " + short + " " + short)
+
+
+def test_sentence_limit_respected() -> None:
+    """Asked for one sentence, one sentence beats three."""
+    prompt = "Describe a feature flag in one sentence."
+    one = "A feature flag is a runtime switch that turns a code path on or off without a redeploy."
+    three = "A feature flag is a switch. It turns code on or off. No redeploy is needed."
+    assert fmt(prompt, one) > fmt(prompt, three)
+
+
+def test_placeholder_answer_scores_zero() -> None:
+    """A placeholder such as <no-output> is an empty answer."""
+    assert fmt("Write a haiku about rain.", "<no-output>") == 0.0
