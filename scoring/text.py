@@ -172,6 +172,11 @@ class AnalysedText:
         return [w.rstrip("'-") for w in WORD_RE.findall(self.lowered)]
 
     @functools.cached_property
+    def token_set(self) -> frozenset[str]:
+        """The answer's distinct tokens: lets scorers skip a phrase pattern none of whose words occur."""
+        return frozenset(self.tokens)
+
+    @functools.cached_property
     def is_empty(self) -> bool:
         """No words at all, or only a placeholder tag such as "<no-output>"."""
         return not self.tokens or PLACEHOLDER_RE.fullmatch(self.answer) is not None

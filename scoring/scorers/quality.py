@@ -28,6 +28,26 @@ EMPATHY_RE = re.compile(
     r"i hear you|appreciate|i know how)\b",
 )
 SLANG_RE = re.compile(r"\b(?:lol|gonna|wanna|kinda|dude|awesome|super easy|no worries|btw|omg)\b|!!+")
+# Words every match of the pattern above contains: when none occurs, the pattern is not run.
+REFUSAL_WORDS = frozenset(("sorry", "afraid", "cannot", "can't", "ai", "unable", "able", "access", "ability"))
+HEDGE_WORDS = frozenset(
+    [
+        "think",
+        "guess",
+        "believe",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "probably",
+        "sure",
+        "might",
+        "could",
+        "kind",
+        "sort",
+        "certain",
+        "hard",
+    ]
+)
 RUN_ON_WORDS = 45
 # The phrase patterns above are lower-case and run on the lower-cased answer: much faster than
 # re.IGNORECASE on long alternations.
@@ -69,9 +89,9 @@ def echo_penalty(prompt_tokens: list[str], tokens: list[str]) -> tuple[float, st
     return ECHO_PENALTY * share, (f"copies the prompt {share:.0%}" if share > 0.3 else None)
 
 
-def diversity_penalty(tokens: list[str]) -> tuple[float, str | None]:
+def diversity_penalty(tokens: list[str], distinct: int | None = None) -> tuple[float, str | None]:
     """Penalty for a small vocabulary relative to length (distinct words per word)."""
-    diversity = len(set(tokens)) / len(tokens)
+    diversity = (len(set(tokens)) if distinct is None else distinct) / len(tokens)
     return LOW_DIVERSITY_PENALTY * (1.0 - diversity), None
 
 
@@ -97,11 +117,11 @@ class QualityScorer:
         lowered = text.lowered
         found = [
             repetition_penalty(tokens),
-            self._refusal_and_hedging(lowered, len(tokens)),
+            self._refusal_and_hedging(text),
             self._clarity(text.sentence_lengths),
             tone_penalty(lowered, signals),
             echo_penalty(text.prompt_tokens, tokens),
-            diversity_penalty(tokens),
+            diversity_penalty(tokens, len(text.token_set)),
         ]
         if sample.finish_reason in ("length", "error"):
             found.append((3.0, f"finish_reason {sample.finish_reason}"))
@@ -109,12 +129,13 @@ class QualityScorer:
         return dimension_score(value, [r for _, r in found if r])
 
     @staticmethod
-    def _refusal_and_hedging(lowered: str, n_words: int) -> tuple[float, str | None]:
+    def _refusal_and_hedging(text: AnalysedText) -> tuple[float, str | None]:
         penalty, reasons = 0.0, []
-        if REFUSAL_RE.search(lowered):
+        lowered, n_words, present = text.lowered, text.n_words, text.token_set
+        if not REFUSAL_WORDS.isdisjoint(present) and REFUSAL_RE.search(lowered):
             penalty += 5.0
             reasons.append("refusal")
-        hedges = len(HEDGE_RE.findall(lowered))
+        hedges = len(HEDGE_RE.findall(lowered)) if not HEDGE_WORDS.isdisjoint(present) else 0
         if hedges:
             penalty += min(3.0, 1.5 * hedges * 50 / max(n_words, 50))
             reasons.append(f"hedging {hedges}")

@@ -42,6 +42,31 @@ VAGUE_RE = re.compile(
     r"there are (?:many|several) (?:ways|factors)|"
     r"best practices|as needed|appropriate(?:ly)?|relevant factors)\b",
 )
+# Words every filler match contains: when none occurs, the pattern is not run.
+VAGUE_WORDS = frozenset(
+    [
+        "depends",
+        "various",
+        "many",
+        "lot",
+        "so",
+        "etc",
+        "stuff",
+        "things",
+        "general",
+        "generally",
+        "some",
+        "certain",
+        "extent",
+        "important",
+        "several",
+        "practices",
+        "needed",
+        "appropriate",
+        "appropriately",
+        "relevant",
+    ]
+)
 # Code identifiers are found from their rare characters (`@`, `.` before a letter, `_`, `()`),
 # which the regex engine can skip to, instead of testing every word.
 DECORATOR_RE = re.compile(r"@[a-z_][\w.]*")
@@ -130,7 +155,7 @@ class SpecificityScorer:
         counts = detail_counts(text.answer, text.lowered, text.tokens)
         detail = weighted_detail(counts, signals)
         # The filler pattern is lower-case: faster than re.IGNORECASE.
-        vague = len(VAGUE_RE.findall(text.lowered))
+        vague = len(VAGUE_RE.findall(text.lowered)) if not VAGUE_WORDS.isdisjoint(text.token_set) else 0
         # Absolute count and density both matter: one number in a one-line answer is specific,
         # one number in 600 words is not.
         density = detail / max(n_words / 50.0, 1.0)
