@@ -1,0 +1,158 @@
+"""The ``genesis-gateway`` command: help everywhere, a bad config refused with the field named, serve and demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+import typer
+from typer.core import TyperGroup
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from tests.support.servers import ROOT, free_port, run_process
+
+GOOD = """
+upstreams:
+  sim: {kind: simulated, simulator: {first_token_ms: 0, tokens_per_second: 100000}}
+agents:
+  support_agent:
+    candidate: {model: "ft:sim:support", upstream: sim}
+    baseline: {model: sim-base, upstream: sim}
+    candidate_share: 50
+"""
+
+
+def gateway_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m gateway ARGS`` (the console script's code) to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def command_paths(group: TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command of the CLI, as argument paths."""
+    paths: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if isinstance(command, TyperGroup):
+            paths.extend(command_paths(command, (*prefix, name)))
+    return paths
+
+
+def poll(url: str, check: str, timeout: float = 20.0) -> httpx2.Response:
+    """GET ``url`` until its body contains ``check`` (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            resp = httpx2.get(url, timeout=2)
+            if check in resp.text:
+                return resp
+        except httpx2.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never showed {check!r}")
+        time.sleep(0.1)
+
+
+def test_every_command_explains_itself_with_help() -> None:
+    """``--help`` on the program and on every command exits 0 and prints a usage line and a description."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    paths = command_paths(root)
+    assert ("serve",) in paths
+    assert ("demo",) in paths
+    runner = CliRunner()
+    for path in [(), *paths]:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+        command = root if not path else root.commands[path[0]]
+        for part in path[1:]:
+            assert isinstance(command, TyperGroup)
+            command = command.commands[part]
+        assert command.help, f"{' '.join(path)} has no help text"
+
+
+def test_serve_and_demo_help_name_their_options() -> None:
+    """serve --help lists --config, --host, --port, --workers; demo --help lists --port and --rate."""
+    runner = CliRunner()
+    serve = runner.invoke(app, ["serve", "--help"]).output
+    for option in ("--config", "--host", "--port", "--workers"):
+        assert option in serve
+    demo = runner.invoke(app, ["demo", "--help"]).output
+    for option in ("--port", "--rate"):
+        assert option in demo
+
+
+def test_serve_with_a_bad_config_exits_2_naming_the_field(tmp_path: Path) -> None:
+    """serve --config bad.yaml exits 2 and says which field is wrong, without starting a server."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("candidate_share: 50", "candidate_share: 150"))
+    result = gateway_cli("serve", "--config", str(bad), "--port", str(free_port()))
+    assert result.returncode == 2, result.stderr
+    assert "agents.support_agent.candidate_share" in result.stderr
+    assert str(bad) in result.stderr
+
+
+def test_serve_with_a_missing_config_exits_2(tmp_path: Path) -> None:
+    """serve --config on a path that does not exist exits 2 saying it cannot read it."""
+    result = gateway_cli("serve", "--config", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+@pytest.mark.slow
+def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) -> None:
+    """serve --workers 2 answers chat requests, and /metrics counts the requests of both workers."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(GOOD)
+    port = free_port()
+    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", "2"]
+    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}):
+        base = f"http://127.0.0.1:{port}"
+        poll(base + "/readyz", '"ok"')
+        body = {"model": "support_agent", "messages": [{"role": "user", "content": "hi"}]}
+        for i in range(12):
+            # A fresh connection each time, so that both workers get requests.
+            resp = httpx2.post(base + "/v1/chat/completions", json=body, headers={"x-genesis-user": f"u{i}"})
+            assert resp.status_code == 200
+            assert resp.headers["x-genesis-agent"] == "support_agent"
+        metrics = httpx2.get(base + "/metrics").text
+    total = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('genesis_requests_total{agent="support_agent"')
+    )
+    assert total == 12
+
+
+@pytest.mark.slow
+def test_demo_serves_the_five_agents_with_traffic() -> None:
+    """demo starts the five example agents on the simulator and its traffic shows up in /metrics."""
+    port = free_port()
+    with run_process(["-m", "gateway", "demo", "--port", str(port), "--rate", "20"], port=port) as proc:
+        base = f"http://127.0.0.1:{port}"
+        models = httpx2.get(base + "/v1/models").json()
+        assert {card["id"] for card in models["data"]} >= {
+            "support_agent",
+            "legal_agent",
+            "content_agent",
+            "qa_agent",
+            "analyst_agent",
+        }
+        poll(base + "/metrics", 'genesis_requests_total{agent="')
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0].decode()
+    assert f"http://127.0.0.1:{port}/v1/chat/completions" in out
+    assert "from mistralai.client import Mistral" in out
