@@ -21,3 +21,13 @@ if ! redis_answers; then
     redis_answers || { echo "redis-server did not start" >&2; exit 1; }
 fi
 echo "redis: 127.0.0.1:6379 answers"
+
+# ---- Helm's engine for tests/helm (chart packaging) ----
+# The chart tests lint and render with the Helm Go SDK that the helm-python-sdk wheel bundles: neither
+# Debian nor PyPI packages the helm binary. Installed into the project's venv when it is missing.
+venv_python="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python"
+if [ -x "$venv_python" ]; then
+    "$venv_python" -c "import helm_python" 2>/dev/null \
+        || "$venv_python" -m pip install -q --disable-pip-version-check "helm-python-sdk==0.2.2" >/dev/null
+    echo "helm engine: $("$venv_python" -c 'import helm_python; print(helm_python.helm_sdk_version())' 2>/dev/null)"
+fi
