@@ -8,6 +8,7 @@ behaves according to the request's ``model``:
   429 also carries ``retry-after: 7``
 * ``cut-stream``     -> streams two chunks, then drops the TCP connection (non-stream: drops it at once)
 * ``slow-<ms>``      -> waits that many milliseconds before answering and, when streaming, between chunks
+* ``no-done``        -> streams the answer but ends without ``data: [DONE]`` (the SDK accepts that)
 * anything else      -> ``echo <model>: <last user message>``
 
 Every request is recorded (path, lower-cased headers, decoded body, outcome); ``GET /_received``
@@ -160,7 +161,8 @@ async def _stream(
     events = [_chunk(cid, model, {"role": "assistant", "content": ""}, None, None)]
     events += [_chunk(cid, model, {"content": w if i == 0 else " " + w}, None, None) for i, w in enumerate(words)]
     events.append(_chunk(cid, model, {"content": ""}, "stop", usage_of(body, answer)))
-    events.append(b"data: [DONE]\n\n")
+    if model != "no-done":
+        events.append(b"data: [DONE]\n\n")
     try:
         for i, event in enumerate(events):
             if model == "cut-stream" and i == 2:

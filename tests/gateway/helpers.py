@@ -14,6 +14,7 @@ import httpx2
 from prometheus_client import CollectorRegistry
 
 from gateway.app import build_state, create_app
+from gateway.exchange import Exchange, SampleSink
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState
 from tests.support.servers import serve_app
@@ -21,7 +22,7 @@ from tests.support.servers import serve_app
 FAKE_KEY = "fake-upstream-key"
 """The key the fake Mistral server accepts; the gateway reads it from ``FAKE_KEY_ENV``."""
 FAKE_KEY_ENV = "TEST_FAKE_MISTRAL_KEY"
-FAKE_MODELS = ("open-mistral-7b", "fail-503", "fail-500", "fail-422", "fail-429", "cut-stream", "slow-40")
+FAKE_MODELS = ("open-mistral-7b", "fail-503", "fail-500", "fail-422", "fail-429", "cut-stream", "slow-40", "no-done")
 """Models the fake upstream serves as pass-through models (the fake's behaviour follows the id)."""
 
 
@@ -134,13 +135,25 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def running_gateway(config: GatewayConfig, env: dict[str, str] | None = None) -> Iterator[Gateway]:
+def running_gateway(
+    config: GatewayConfig, env: dict[str, str] | None = None, sink: SampleSink | None = None
+) -> Iterator[Gateway]:
     """Build a gateway for ``config`` (upstream keys from ``env``), serve it, stop it after."""
     registry = CollectorRegistry()
     environ = {FAKE_KEY_ENV: FAKE_KEY} if env is None else env
-    state = build_state(Settings(), config, registry=registry, env=environ)
+    state = build_state(Settings(), config, registry=registry, env=environ, sink=sink)
     with serve_app(create_app(state)) as url:
         yield Gateway(url, registry, state)
+
+
+@dataclass
+class CollectingSink:
+    """A sample sink that keeps what it is offered, in memory."""
+
+    offered: list[Exchange] = field(default_factory=list)
+
+    def offer(self, exchange: Exchange) -> None:
+        self.offered.append(exchange)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ agents:
     baseline: {model: sim-base, upstream: sim}
     candidate_share: 50
 """
+SECRET_PROMPT = "zebra-kiwi-prompt-that-must-never-be-logged"
 
 
 def gateway_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -114,27 +116,36 @@ def test_serve_with_a_missing_config_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) -> None:
-    """serve --workers 2 answers chat requests, and /metrics counts the requests of both workers."""
+    """serve --workers 2 answers chat, /metrics counts every request whichever worker served it, JSON logs, no prompt."""
     config = tmp_path / "gateway.yaml"
     config.write_text(GOOD)
     port = free_port()
     args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", "2"]
-    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}):
+    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
         base = f"http://127.0.0.1:{port}"
         poll(base + "/readyz", '"ok"')
-        body = {"model": "support_agent", "messages": [{"role": "user", "content": "hi"}]}
+        body = {"model": "support_agent", "messages": [{"role": "user", "content": SECRET_PROMPT}]}
         for i in range(12):
             # A fresh connection each time, so that both workers get requests.
             resp = httpx2.post(base + "/v1/chat/completions", json=body, headers={"x-genesis-user": f"u{i}"})
             assert resp.status_code == 200
             assert resp.headers["x-genesis-agent"] == "support_agent"
         metrics = httpx2.get(base + "/metrics").text
+        proc.terminate()
+        log = proc.communicate(timeout=15)[0].decode()
     total = sum(
         float(line.rsplit(" ", 1)[1])
         for line in metrics.splitlines()
         if line.startswith('genesis_requests_total{agent="support_agent"')
     )
     assert total == 12
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    requests = [e for e in events if e.get("event") == "request"]
+    assert len(requests) == 12, log
+    for event in requests:
+        assert {"request_id", "agent", "variant", "model", "status", "duration_ms", "input_tokens"} <= set(event)
+        assert event["status"] == 200
+    assert SECRET_PROMPT not in log
 
 
 @pytest.mark.slow

@@ -328,3 +328,59 @@ def test_fallback_that_fails_too_counts_both_upstream_errors(fake_mistral: FakeM
         assert gw.metric("genesis_fallbacks_total", agent="content_agent") == 2
         labels = {"agent": "content_agent", "variant": "candidate", "model": "fail-500"}
         assert gw.metric("genesis_requests_total", **labels, status_class="5xx") == 2
+
+
+def test_stream_ending_without_done_gets_done_from_the_gateway(fake_gateway: Gateway) -> None:
+    """An upstream stream that just ends (no [DONE]) is relayed whole and closed with data: [DONE]."""
+    with httpx2.Client(base_url=fake_gateway.url) as http:
+        resp = http.post("/v1/chat/completions", json={"model": "no-done", "messages": PROMPT, "stream": True})
+    assert resp.status_code == 200
+    assert resp.text.endswith("data: [DONE]\n\n")
+    assert resp.text.count("[DONE]") == 1
+    assert answer_text(resp) == "echo no-done: Summarise clause 4"
+
+
+def test_openai_kind_upstream_gets_the_openai_dialect(fake_mistral: FakeMistral) -> None:
+    """To an OpenAI-compatible upstream the SDK's tool conversation goes with string arguments, seed, no prefix/index."""
+    config = make_config(fake_mistral.url)
+    oa = config.upstreams["fake"].model_copy(update={"kind": "openai", "models": ("served-by-vllm",)})
+    config = config.model_copy(update={"upstreams": {**config.upstreams, "fake": oa}})
+    messages: list[Any] = [
+        {"role": "user", "content": "weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"id": "abcdefghi", "type": "function", "function": {"name": "weather", "arguments": {"city": "Paris"}}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "abcdefghi", "name": "weather", "content": "sunny"},
+    ]
+    with running_gateway(config) as gw:
+        client = mistral(gw)
+        client.chat.complete(model="served-by-vllm", messages=messages, random_seed=5, tool_choice="any")
+        with client.chat.stream(model="served-by-vllm", messages=messages) as events:
+            assert [e.data for e in events][-1].usage is not None
+    plain, streamed = (r["body"] for r in chats(fake_mistral))
+    assert plain["seed"] == 5
+    assert "random_seed" not in plain
+    assert plain["tool_choice"] == "required"
+    assistant = plain["messages"][1]
+    assert "prefix" not in assistant
+    assert "index" not in assistant["tool_calls"][0]
+    assert json.loads(assistant["tool_calls"][0]["function"]["arguments"]) == {"city": "Paris"}
+    assert streamed["stream_options"] == {"include_usage": True}
+
+
+def test_upstream_slower_than_its_timeout_is_a_504(fake_mistral: FakeMistral) -> None:
+    """An upstream that does not answer within timeout_s gives 504 upstream_timeout, not retried, reason 'timeout'."""
+    config = make_config(fake_mistral.url)
+    slow = config.upstreams["fake"].model_copy(update={"timeout_s": 0.2, "models": ("slow-1500",)})
+    config = config.model_copy(update={"upstreams": {**config.upstreams, "fake": slow}})
+    with running_gateway(config) as gw:
+        with httpx2.Client(base_url=gw.url, timeout=10) as http:
+            resp = http.post("/v1/chat/completions", json={"model": "slow-1500", "messages": PROMPT})
+        assert resp.status_code == 504
+        assert resp.json()["type"] == "upstream_timeout"
+        assert gw.metric("genesis_upstream_errors_total", upstream="fake", reason="timeout") == 1
+    assert len(chats(fake_mistral)) == 1

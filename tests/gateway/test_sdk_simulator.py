@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 
 import httpx2
 from mistralai.client import Mistral
 from openai import OpenAI
 
 from gateway.routing.assign import bucket, share_to_threshold
-from tests.gateway.helpers import Gateway, HeaderTap
+from tests.gateway.helpers import CollectingSink, Gateway, HeaderTap, make_config, running_gateway
 
 PROMPT = [{"role": "user", "content": "How do I get a refund for a double charge?"}]
 SUPPORT_MODELS = {"candidate": "ft:sim-base:support", "baseline": "sim-base"}
@@ -272,3 +273,56 @@ async def test_mistralai_async_client(sim_gateway: Gateway) -> None:
         client = Mistral(api_key="k", server_url=sim_gateway.url, async_client=http)
         reply = await client.chat.complete_async(model="qa_agent", messages=PROMPT)
     assert reply.model in {"ft:sim-base:qa", "sim-base"}
+
+
+def test_sampled_exchanges_carry_prompt_answer_and_usage() -> None:
+    """With sample_rate 1, every answered request (streamed or not) is offered to the sink with its prompt and answer."""
+    config = make_config()
+    qa = config.agents["qa_agent"].model_copy(update={"sample_rate": 1.0})
+    config = config.model_copy(update={"agents": {**config.agents, "qa_agent": qa}})
+    sink = CollectingSink()
+    with running_gateway(config, sink=sink) as gw:
+        client = mistral(gw)
+        unit = {"X-Genesis-User": "sampled"}
+        reply = client.chat.complete(model="qa_agent", messages=PROMPT, http_headers=unit)
+        with client.chat.stream(model="qa_agent", messages=PROMPT, http_headers=unit) as events:
+            list(events)
+        client.chat.complete(model="support_agent", messages=PROMPT, http_headers=unit)  # sample_rate 0
+        deadline = time.monotonic() + 5
+        while len(sink.offered) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert len(sink.offered) == 2
+    for ex in sink.offered:
+        assert ex.agent == "qa_agent"
+        assert ex.model == reply.model
+        assert ex.messages == PROMPT
+        assert ex.answer == reply.choices[0].message.content
+        assert ex.input_tokens == reply.usage.prompt_tokens
+        assert ex.output_tokens == reply.usage.completion_tokens
+        assert ex.finish_reason == "stop"
+    assert [ex.stream for ex in sink.offered] == [False, True]
+
+
+def test_simulated_upstream_errors_fall_back_to_the_baseline() -> None:
+    """A candidate simulator that always fails (error_rate 1) is replaced by the baseline's upstream."""
+    config = make_config()
+    failing = config.upstreams["sim"].model_copy(
+        update={"models": (), "simulator": config.upstreams["sim"].simulator.model_copy(update={"error_rate": 1.0})}
+    )
+    qa = config.agents["qa_agent"].model_copy(
+        update={"candidate": config.agents["qa_agent"].candidate.model_copy(update={"upstream": "flaky"})}
+    )
+    config = config.model_copy(
+        update={"upstreams": {**config.upstreams, "flaky": failing}, "agents": {**config.agents, "qa_agent": qa}}
+    )
+    with running_gateway(config) as gw, httpx2.Client(base_url=gw.url) as http:
+        resp = http.post(
+            "/v1/chat/completions",
+            json={"model": "qa_agent", "messages": PROMPT},
+            headers={"x-genesis-variant": "candidate"},
+        )
+        assert resp.status_code == 200
+        assert resp.headers["x-genesis-fallback"] == "true"
+        assert resp.json()["model"] == "sim-base"
+        assert gw.metric("genesis_upstream_errors_total", upstream="flaky", reason="status_503") == 1
+        assert gw.metric("genesis_fallbacks_total", agent="qa_agent") == 1
