@@ -189,6 +189,22 @@ class GatewayConfig(_Frozen):
                     raise ValueError(f"auth.keys.{key.name}.agents: unknown agent {agent!r}")
         return self
 
+    @model_validator(mode="after")
+    def _model_names_unambiguous(self) -> GatewayConfig:
+        # The request's ``model`` picks the route, so one name must never mean two things.
+        served: dict[str, str] = {}
+        for name, upstream in self.upstreams.items():
+            for model in upstream.models:
+                if model in served:
+                    raise ValueError(
+                        f"upstreams.{name}.models: {model!r} is already served by upstream {served[model]!r}"
+                    )
+                served[model] = name
+        for agent in self.agents:
+            if agent in served:
+                raise ValueError(f"agents.{agent}: the name is also a model listed in upstreams.{served[agent]}.models")
+        return self
+
 
 class Settings(BaseSettings):
     """Process settings, from ``GATEWAY_*`` environment variables or keyword arguments."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from gateway.cli.bench_cmd import BENCH_HELP, bench
 from gateway.cli.scoring_cmd import app as scoring_app
 from gateway.cli.serve import demo, serve
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command(help=serve.__doc__)(serve)
 app.command(help=demo.__doc__)(demo)
 app.add_typer(scoring_app, name="scoring")
+app.command(name="bench", help=BENCH_HELP)(bench)
 
 
 def main() -> None:
