@@ -177,3 +177,22 @@ def test_settings_come_from_gateway_env_variables(monkeypatch: pytest.MonkeyPatc
     assert settings.config == Path("/etc/gw.yaml")
     assert settings.port == 9000
     assert Settings(port=1234).port == 1234
+
+
+def test_agent_named_like_a_served_model_is_refused() -> None:
+    """An agent whose name is also a pass-through model would shadow it: refused, naming both places."""
+    raw = yaml.safe_load(MINIMAL)
+    raw["upstreams"]["sim"]["models"] = ["support_agent"]
+    message = failure(yaml.safe_dump(raw))
+    assert "agents.support_agent" in message
+    assert "upstreams.sim.models" in message
+
+
+def test_model_served_by_two_upstreams_is_refused() -> None:
+    """The same pass-through model under two upstreams is ambiguous: refused, naming the second upstream."""
+    raw = yaml.safe_load(MINIMAL)
+    raw["upstreams"]["sim"]["models"] = ["base"]
+    raw["upstreams"]["other"] = {"kind": "simulated", "models": ["base"]}
+    message = failure(yaml.safe_dump(raw, sort_keys=False))
+    assert "upstreams.other.models" in message
+    assert "'base'" in message
