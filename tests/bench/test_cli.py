@@ -20,23 +20,24 @@ class Invocation:
     out: Path
 
 
-def bench(tmp: Path, *args: str) -> Invocation:
+def bench(tmp: Path, *args: str, progress: bool = False) -> Invocation:
     out = tmp / "out"
-    result = CliRunner().invoke(
-        app, ["bench", "--out", str(out), "--cache", str(tmp / "cache"), "--no-progress", *args]
-    )
+    flags = [] if progress else ["--no-progress"]
+    result = CliRunner().invoke(app, ["bench", "--out", str(out), "--cache", str(tmp / "cache"), *flags, *args])
     return Invocation(result.exit_code, result.output, out)
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> Invocation:
-    """The default suite on the simulator, once for the module, with the ROI inputs given."""
-    return bench(tmp_path_factory.mktemp("bench"), "--finetune-cost", "2500", "--monthly-requests", "100000")
+    """The default suite on the simulator, once for the module, with the ROI inputs and the progress bar."""
+    tmp = tmp_path_factory.mktemp("bench")
+    return bench(tmp, "--finetune-cost", "2500", "--monthly-requests", "100000", progress=True)
 
 
 def test_default_run_writes_the_three_reports(default_run: Invocation) -> None:
     """Without --config or --gateway, bench runs on the simulator and writes report.md, .json and .html."""
     assert default_run.exit_code in (0, 3), default_run.output
+    assert "100/100" in default_run.output  # the progress bar counted every case × variant
     for name in ("report.md", "report.json", "report.html"):
         assert (default_run.out / name).stat().st_size > 1000
 
