@@ -73,8 +73,8 @@ class BenchRunner:
     async def run(self, cases: Sequence[Case], targets: Sequence[str]) -> list[Run]:
         """Every case answered by every target, in suite order; raises ``BenchError`` to stop."""
         agents = sorted({c.agent for c in cases})
-        await self._caller.start(agents, targets)
         try:
+            await self._caller.start(agents, targets)
             return await self._run_all(cases, targets)
         finally:
             await self._caller.close()
