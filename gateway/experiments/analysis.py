@@ -133,12 +133,19 @@ def sequential_half_width(variance: float, n: float, *, alpha: float, tuning: fl
 
 
 def sequential_test(
-    candidate: Moments, baseline: Moments, *, alpha: float = 0.05, tuning: float = 1000.0
+    candidate: Moments, baseline: Moments, *, alpha: float = 0.05, tuning: float = 1000.0, proportion: bool = False
 ) -> Comparison | None:
-    """Always-valid interval and p-value for mean(candidate) − mean(baseline), safe under continuous monitoring."""
+    """Always-valid interval and p-value for mean(candidate) − mean(baseline), safe under continuous monitoring.
+
+    For a pass rate (``proportion``) the variance is Agresti–Caffo's, as in ``two_proportion_test``,
+    so two arms at 100 % and 0 % do not make a zero-width interval out of a handful of samples.
+    """
     if candidate.count < 2 or baseline.count < 2:
         return None
-    variance = candidate.variance / candidate.count + baseline.variance / baseline.count
+    if proportion:
+        variance = _adjusted_rate_variance(candidate) + _adjusted_rate_variance(baseline)
+    else:
+        variance = candidate.variance / candidate.count + baseline.variance / baseline.count
     diff = candidate.mean - baseline.mean
     if variance == 0.0:
         return _exact("sequential", diff)
@@ -148,14 +155,23 @@ def sequential_test(
     # The mixture likelihood ratio (an e-value) against "no difference"; its inverse is an always-valid p-value.
     log_evalue = n * rho2 * diff * diff / (2.0 * variance * spread) - 0.5 * math.log(spread)
     half = sequential_half_width(variance, n, alpha=alpha, tuning=tuning)
+    lower, upper = diff - half, diff + half
+    if proportion:
+        lower, upper = max(-1.0, lower), min(1.0, upper)
     return Comparison(
         method="sequential",
         difference=diff,
         std_error=math.sqrt(variance),
-        ci_lower=diff - half,
-        ci_upper=diff + half,
+        ci_lower=lower,
+        ci_upper=upper,
         p_value=min(1.0, math.exp(-log_evalue)),
     )
+
+
+def _adjusted_rate_variance(outcomes: Moments) -> float:
+    """Variance of a pass-rate estimate with one success and one failure added (never zero)."""
+    rate = (outcomes.total + 1.0) / (outcomes.count + 2.0)
+    return rate * (1.0 - rate) / (outcomes.count + 2.0)
 
 
 def compare(
@@ -168,7 +184,7 @@ def compare(
 ) -> Comparison | None:
     """The comparison the verdict uses: sequential when a tuning is given, else Welch or two-proportion."""
     if sequential_tuning is not None:
-        return sequential_test(candidate, baseline, alpha=alpha, tuning=sequential_tuning)
+        return sequential_test(candidate, baseline, alpha=alpha, tuning=sequential_tuning, proportion=proportion)
     if proportion:
         return two_proportion_test(candidate, baseline, alpha=alpha)
     return welch_test(candidate, baseline, alpha=alpha)

@@ -109,15 +109,18 @@ def _threshold(analysis: AgentAnalysis, config: ExperimentsConfig) -> _Bar:
     lower, upper = interval
     level = f"{analysis.confidence * 100:g} % CI {lower:.2f}…{upper:.2f}"
     if upper < config.threshold:
-        reason = f"candidate overall mean {mean:.2f} is below the {config.threshold:g} threshold ({level})"
+        reason = f"candidate overall mean {mean:.2f} is below the {_score(config.threshold)} threshold ({level})"
         return _Bar(below=True, clears=False, reason=reason)
     if mean >= config.threshold:
-        reason = f"candidate overall mean {mean:.2f} clears the {config.threshold:g} threshold"
+        reason = f"candidate overall mean {mean:.2f} clears the {_score(config.threshold)} threshold"
         return _Bar(below=False, clears=True, reason=reason)
-    reason = (
-        f"candidate overall mean {mean:.2f} is under the {config.threshold:g} threshold, not significantly ({level})"
-    )
+    reason = f"candidate overall mean {mean:.2f} is under the {_score(config.threshold)} threshold, not significantly ({level})"
     return _Bar(below=False, clears=False, reason=reason)
+
+
+def _score(value: float) -> str:
+    """A score as people write it: ``8.0``, ``7.25``."""
+    return f"{value:.1f}" if value == round(value, 1) else f"{value:g}"
 
 
 def _worse(analysis: AgentAnalysis) -> list[str]:

@@ -211,3 +211,11 @@ def test_paired_difference_edge_cases() -> None:
         paired_difference([1.0], [1.0], seed=0)
     same = paired_difference([8.0, 7.0, 9.0], [8.0, 7.0, 9.0], seed=0)
     assert same.p_value == 1.0 and same.t is None and same.ci_lower == same.ci_upper == 0.0
+
+
+def test_sequential_pass_rate_never_collapses_to_a_point() -> None:
+    """Five passes against five failures: the always-valid pass-rate interval stays wide and inside ±1."""
+    result = sequential_test(passes(5, 5), passes(5, 0), alpha=0.05, tuning=1000, proportion=True)
+    assert result is not None and result.difference == 1.0
+    assert -1.0 <= result.ci_lower < 0.5 and result.ci_upper == 1.0
+    assert result.p_value > 0.05  # five of each is not evidence that survives continuous monitoring

@@ -44,7 +44,7 @@ def test_candidate_significantly_below_the_threshold_rolls_back_without_a_baseli
     """Enough candidate samples averaging 6.5 roll back even before the baseline has data."""
     verdict = verdict_of([c(200, 6.5), b(10, 8.5)])
     assert verdict.decision == "rollback"
-    assert "below the 8 threshold" in verdict.reasons[0]
+    assert "below the 8.0 threshold" in verdict.reasons[0]
 
 
 def test_a_good_candidate_waits_for_the_baseline() -> None:
@@ -52,7 +52,7 @@ def test_a_good_candidate_waits_for_the_baseline() -> None:
     verdict = verdict_of([c(300, 8.6), b(10, 8.5)])
     assert verdict.decision == "continue"
     assert "baseline has 10 of the 150" in verdict.reasons[0]
-    assert "clears the 8 threshold" in verdict.reasons[1]
+    assert "clears the 8.0 threshold" in verdict.reasons[1]
 
 
 def test_significantly_worse_overall_rolls_back() -> None:
@@ -73,14 +73,14 @@ def test_noisy_mean_just_under_the_threshold_is_inconclusive() -> None:
     """7.95 with sd 1.5 is under 8.0 but not significantly: no rollback, no promotion."""
     verdict = verdict_of([c(200, 7.95, sd=1.5, pass_rate=0.5), b(200, 7.9, sd=1.5, pass_rate=0.5)])
     assert verdict.decision == "inconclusive"
-    assert any("under the 8 threshold, not significantly" in r for r in verdict.reasons)
+    assert any("under the 8.0 threshold, not significantly" in r for r in verdict.reasons)
 
 
 def test_significantly_better_and_above_threshold_promotes() -> None:
     """8.8 against 8.2 on 500 samples each: promote, with the reasons."""
     verdict = verdict_of([c(500, 8.8), b(500, 8.2)])
     assert verdict.decision == "promote"
-    assert "clears the 8 threshold" in verdict.reasons[0]
+    assert "clears the 8.0 threshold" in verdict.reasons[0]
     assert verdict.reasons[1].startswith("overall: the candidate is significantly better: +0.60 (95 % CI")
     assert gate_action(verdict, auto_rollback=False) == "proceed"
 
