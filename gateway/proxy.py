@@ -174,7 +174,7 @@ class ChatProxy:
     ) -> AsyncIterator[bytes]:
         scanner = SseScanner(want_text=ex.sampled)
         try:
-            async for piece in handle.chunks():
+            async for piece in _timed(handle.chunks(), ex):
                 ready = scanner.feed(piece)
                 if ready:
                     if ex.ttft_s is None and scanner.saw_content:
@@ -214,6 +214,19 @@ def request_id(headers: Mapping[str, str]) -> str:
     if given and _REQUEST_ID.match(given):
         return given
     return uuid.uuid4().hex
+
+
+async def _timed(chunks: AsyncIterator[bytes], ex: Exchange) -> AsyncIterator[bytes]:
+    """``chunks``, adding the wait for each one to ``ex.upstream_s``: generation time is not gateway overhead."""
+    while True:
+        started = time.perf_counter()
+        try:
+            piece = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        finally:
+            ex.upstream_s += time.perf_counter() - started
+        yield piece
 
 
 def _forced_variant(headers: Mapping[str, str], target: AgentTarget) -> Variant | None:

@@ -384,3 +384,25 @@ def test_upstream_slower_than_its_timeout_is_a_504(fake_mistral: FakeMistral) ->
         assert resp.json()["type"] == "upstream_timeout"
         assert gw.metric("genesis_upstream_errors_total", upstream="fake", reason="timeout") == 1
     assert len(chats(fake_mistral)) == 1
+
+
+def test_gateway_overhead_of_a_stream_excludes_the_wait_for_upstream_chunks(fake_mistral: FakeMistral) -> None:
+    """Overhead is duration minus time waiting on the upstream, which for a stream includes the wait for every chunk.
+
+    The fake sleeps 40 ms before each of its 8 events, so at least 0.32 s of each stream is upstream time.
+    """
+    config = make_config(fake_mistral.url)
+    slow = config.agents["legal_agent"].model_copy(
+        update={"candidate": config.agents["legal_agent"].candidate.model_copy(update={"model": "slow-40"})}
+    )
+    config = config.model_copy(update={"agents": {**config.agents, "legal_agent": slow}})
+    with running_gateway(config) as gw:
+        headers = {"X-Genesis-Variant": "candidate"}
+        with mistral(gw).chat.stream(model="legal_agent", messages=PROMPT, http_headers=headers) as events:
+            assert [e.data for e in events][-1].choices[0].finish_reason == "stop"
+        labels = {"agent": "legal_agent", "variant": "candidate", "model": "slow-40"}
+        assert gw.wait_metric("genesis_request_duration_seconds_count", 1, **labels) == 1
+        duration = gw.metric("genesis_request_duration_seconds_sum", **labels)
+        overhead = gw.metric("genesis_gateway_overhead_seconds_sum", agent="legal_agent")
+    assert duration >= 0.32
+    assert overhead <= duration - 0.3, (overhead, duration)
