@@ -17,15 +17,17 @@ from prometheus_client import CollectorRegistry
 
 from gateway import __version__
 from gateway.api.chat import chat_completions
+from gateway.api.feedback import submit_feedback
 from gateway.api.health import healthz, metrics, readyz
 from gateway.api.models import list_models
 from gateway.auth import KeyRing
 from gateway.errors import GatewayError, NotFound
-from gateway.exchange import DiscardSink, Observer, SampleSink
+from gateway.exchange import Observer, SampleSink
 from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
 from gateway.metrics import TrafficMetrics
 from gateway.proxy import ChatProxy, request_id
 from gateway.routing.table import RouteTable
+from gateway.sampling.factory import build_scoring
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState, app_state
 from gateway.upstream.base import Upstream
@@ -52,7 +54,8 @@ def build_state(
     metrics = TrafficMetrics(registry)
     routes = RouteTable(config, upstreams)
     keys = KeyRing(config.auth, environ)
-    observer = Observer(metrics, sink if sink is not None else DiscardSink())
+    scoring = build_scoring(config, registry, upstreams, redis_url=settings.redis_url or config.redis_url)
+    observer = Observer(metrics, sink if sink is not None else scoring.sink, remember=scoring.index.remember)
     proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics)
     return GatewayState(
         settings=settings,
@@ -64,13 +67,16 @@ def build_state(
         registry=registry,
         metrics=metrics,
         proxy=proxy,
+        services=list(scoring.services),
+        results=scoring.results,
+        feedback=scoring.feedback,
     )
 
 
 def create_app(state: GatewayState) -> Litestar:
     """The ASGI app serving ``state``."""
     return Litestar(
-        route_handlers=[chat_completions, list_models, healthz, readyz, metrics],
+        route_handlers=[chat_completions, submit_feedback, list_models, healthz, readyz, metrics],
         lifespan=[_lifespan],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         request_max_body_size=state.config.max_body_bytes,

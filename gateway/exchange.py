@@ -7,6 +7,7 @@ requests — a non-blocking offer to the sample sink (online scoring owns what h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,9 +69,13 @@ class DiscardSink:
 class Observer:
     """Turns finished exchanges into metrics, one log event each, and samples."""
 
-    def __init__(self, metrics: TrafficMetrics, sink: SampleSink):
+    def __init__(
+        self, metrics: TrafficMetrics, sink: SampleSink, *, remember: Callable[[Exchange], None] | None = None
+    ):
         self._metrics = metrics
         self._sink = sink
+        self._remember = remember
+        """Notes every agent exchange's request id for feedback (memory only, never waits)."""
         self._log = structlog.get_logger("gateway.request")
 
     def record(self, ex: Exchange) -> None:
@@ -101,5 +106,7 @@ class Observer:
             fallback=ex.fallback,
             error=ex.error,
         )
+        if self._remember is not None and ex.agent != NONE:
+            self._remember(ex)
         if ex.sampled:
             self._sink.offer(ex)

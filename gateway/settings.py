@@ -18,6 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scoring.composite import ScoringConfig
+from scoring.scorers.judge import JudgeConfig
+
 Variant = Literal["candidate", "baseline"]
 VARIANTS: tuple[Variant, ...] = ("candidate", "baseline")
 
@@ -153,6 +156,107 @@ class ExperimentsConfig(_Frozen):
     """Set the candidate share to 0 by itself on a rollback verdict (otherwise it only reports and holds rollouts)."""
 
 
+class RedactionConfig(_Frozen):
+    """What is blanked out of sampled prompts and answers before they are queued or stored."""
+
+    emails: bool = True
+    """E-mail addresses become ``[email]``."""
+    phones: bool = True
+    """Phone-number-like digit groups (9 to 15 digits) become ``[phone]``."""
+    cards: bool = True
+    """Card-like numbers (13 to 19 digits, spaces or dashes allowed) become ``[card]``."""
+    patterns: tuple[str, ...] = ()
+    """Extra regular expressions (internal account ids, ...); each match becomes ``[redacted]``."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+        return patterns
+
+
+class JudgeSettings(_Frozen):
+    """The LLM judge of online scoring: off by default, rate-limited and capped per agent and day."""
+
+    enabled: bool = False
+    upstream: str | None = None
+    """Name of the upstream (from ``upstreams``) that serves the judge model."""
+    model: str | None = None
+    """Model id of the judge on that upstream; its price comes from ``prices``."""
+    requests_per_s: float = Field(default=1.0, gt=0)
+    """Judge calls per second, per worker process; samples over the rate get heuristic scores only."""
+    burst: int = Field(default=5, ge=1)
+    daily_budget_usd: float = Field(default=5.0, ge=0)
+    """Judge spend per agent per UTC day (shared by all workers through Redis); over it, heuristics only."""
+    rubric: JudgeConfig = JudgeConfig()
+    """How the judge is called and weighed (the scoring library's own settings)."""
+
+    @model_validator(mode="after")
+    def _names_model(self) -> JudgeSettings:
+        if self.enabled and not (self.upstream and self.model):
+            raise ValueError("an enabled judge needs both upstream and model")
+        return self
+
+
+class ScoringSettings(_Frozen):
+    """Online scoring: how sampled answers are queued, scored, kept and redacted.
+
+    Without ``redis_url`` the queue is in memory and a worker task scores inside the gateway; with
+    it, the gateway only appends to a Redis stream and ``genesis-gateway worker`` processes score.
+    """
+
+    enabled: bool = True
+    """False: sampled answers are discarded (no queue, no worker)."""
+    scorers: ScoringConfig = ScoringConfig()
+    """The scorers, per-agent profiles and pass threshold — the same settings the benchmark uses.
+    Its ``judge`` must stay empty: the online judge is configured under ``judge`` below."""
+    judge: JudgeSettings = JudgeSettings()
+    queue_max_size: int = Field(default=10_000, ge=1)
+    """Samples waiting in this process (memory queue, or not yet written to Redis); beyond it, dropped."""
+    concurrency: int = Field(default=1, ge=1, le=64)
+    """Scoring loops per process (useful when the judge's latency dominates)."""
+    redaction: RedactionConfig = RedactionConfig()
+    retention_s: float = Field(default=7 * 86_400, gt=0)
+    """How long stored scored samples (and the duplicate guard) are kept."""
+    keep_last: int = Field(default=1_000, ge=1)
+    """Scored samples kept per agent for inspection and export (the oldest are dropped first)."""
+    index_ttl_s: float = Field(default=3_600, gt=0)
+    """How long a request id can receive feedback."""
+    index_max_entries: int = Field(default=200_000, ge=1)
+    """Request ids remembered for feedback in memory (the embedded home); the oldest go first."""
+    key_prefix: str = "genesis:"
+    """Prefix of every Redis key scoring writes."""
+    stream: str = "scoring:samples"
+    """The sample stream (after ``key_prefix``)."""
+    group: str = "scorers"
+    """The consumer group every worker joins."""
+    dead_letter_stream: str = "scoring:dead"
+    """Where entries that failed ``dead_letter_after`` times go, with the error (after ``key_prefix``)."""
+    stream_max_len: int = Field(default=100_000, ge=100)
+    """Approximate cap of both streams (XADD MAXLEN ~); the oldest entries are trimmed beyond it."""
+    claim_idle_s: float = Field(default=60.0, gt=0)
+    """A delivered entry not acknowledged for this long is re-claimed by another worker; keep it
+    above the slowest scoring (the judge's timeout)."""
+    dead_letter_after: int = Field(default=5, ge=1)
+    """Deliveries after which a failing entry goes to the dead-letter stream."""
+    batch_size: int = Field(default=32, ge=1, le=1_000)
+    """Entries read (or written) per Redis round trip."""
+    block_ms: int = Field(default=1_000, ge=10)
+    """Longest wait of a worker's read on an empty stream."""
+    redis_timeout_s: float = Field(default=2.0, gt=0)
+    """Socket timeout of scoring's Redis calls, so a hung Redis drops samples instead of piling them up."""
+
+    @model_validator(mode="after")
+    def _judge_in_one_place(self) -> ScoringSettings:
+        if self.scorers.judge is not None:
+            raise ValueError("scorers.judge: configure the online judge under scoring.judge instead")
+        return self
+
+
 class GatewayConfig(_Frozen):
     """The whole YAML file."""
 
@@ -163,6 +267,8 @@ class GatewayConfig(_Frozen):
     redis_url: str | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; larger ones get 413."""
+    scoring: ScoringSettings = ScoringSettings()
+    """Online scoring of sampled answers (queue, worker, stored results, redaction, judge)."""
     experiments: ExperimentsConfig = ExperimentsConfig()
     """The A/B analysis and its automatic decisions."""
 
@@ -183,6 +289,9 @@ class GatewayConfig(_Frozen):
                     raise ValueError(
                         f"agents.{agent}.{variant}.upstream: unknown upstream {route.upstream!r} (known: {known})"
                     )
+        judge = self.scoring.judge
+        if judge.enabled and judge.upstream not in self.upstreams:
+            raise ValueError(f"scoring.judge.upstream: unknown upstream {judge.upstream!r}")
         for key in self.auth.keys:
             for agent in key.agents:
                 if agent != "*" and agent not in self.agents:

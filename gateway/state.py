@@ -14,6 +14,8 @@ from gateway.flags.store import FlagStore
 from gateway.metrics import TrafficMetrics
 from gateway.proxy import ChatProxy
 from gateway.routing.table import RouteTable
+from gateway.sampling.feedback import FeedbackDesk
+from gateway.sampling.results import ScoreStore
 from gateway.settings import GatewayConfig, Settings
 from gateway.upstream.base import Upstream
 
@@ -47,6 +49,10 @@ class GatewayState:
     """Opened after the upstreams and flags, closed before them, in order."""
     probes: dict[str, Probe] = field(default_factory=dict)
     """Extra readiness checks by name (``redis``, ...)."""
+    results: ScoreStore | None = None
+    """Scored samples and A/B moments (online scoring); the A/B analysis reads ``stats`` from it."""
+    feedback: FeedbackDesk | None = None
+    """Attributes and counts user ratings (``POST /v1/feedback``)."""
 
 
 def state_of(request: Request[Any, Any, Any]) -> GatewayState:

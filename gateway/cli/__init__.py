@@ -9,8 +9,10 @@ from __future__ import annotations
 import typer
 
 from gateway.cli.bench_cmd import BENCH_HELP, bench
+from gateway.cli.export_cmd import app as export_app
 from gateway.cli.scoring_cmd import app as scoring_app
 from gateway.cli.serve import demo, serve
+from gateway.cli.worker_cmd import worker
 
 app = typer.Typer(
     name="genesis-gateway",
@@ -21,6 +23,8 @@ app = typer.Typer(
 )
 app.command(help=serve.__doc__)(serve)
 app.command(help=demo.__doc__)(demo)
+app.command(name="worker", help=worker.__doc__)(worker)
+app.add_typer(export_app, name="export")
 app.add_typer(scoring_app, name="scoring")
 app.command(name="bench", help=BENCH_HELP)(bench)
 

@@ -1,0 +1,158 @@
+"""The LLM judge for online scoring: its model call through a gateway upstream, a rate limit, a budget.
+
+The judge is off unless ``scoring.judge.enabled``. When on, a sample is judged only if this
+process's token bucket has a token and the agent's spend today (UTC) is under the daily budget;
+otherwise — and when the judge fails — the sample gets the heuristic score, and the reason is
+counted in ``genesis_scoring_errors_total``. Spend is kept in a ``SpendLedger``: in memory for the
+embedded home, in Redis (``<prefix>judge:spend:<day>:<agent>``, INCRBYFLOAT, two-day TTL) when
+several workers share the budget. The rate limit is per process: total rate = rate x workers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from typing import Protocol, cast
+
+import redis.asyncio as aioredis
+
+from gateway.errors import GatewayError
+from gateway.metrics.quality import ScoringMetrics
+from gateway.settings import JudgeSettings, Price
+from gateway.upstream.base import Upstream
+from gateway.wire import read_completion
+from scoring.composite import Composite
+from scoring.scorers.judge import JudgeError, JudgeReply, JudgeRequest
+from scoring.types import Sample, Score
+
+_DAY_S = 86_400
+
+
+def utc_day(now: float) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(now))
+
+
+class SpendLedger(Protocol):
+    """Judge spend per agent and UTC day."""
+
+    async def spent(self, agent: str, day: str) -> float: ...
+
+    async def add(self, agent: str, day: str, usd: float) -> None: ...
+
+
+class MemorySpendLedger:
+    """Spend of this process only (the embedded home)."""
+
+    def __init__(self) -> None:
+        self._spent: dict[tuple[str, str], float] = defaultdict(float)
+
+    async def spent(self, agent: str, day: str) -> float:
+        return self._spent.get((agent, day), 0.0)
+
+    async def add(self, agent: str, day: str, usd: float) -> None:
+        self._spent[(agent, day)] += usd
+
+
+class RedisSpendLedger:
+    """Spend shared by every worker."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str):
+        self._redis = redis
+        self._prefix = prefix + "judge:spend:"
+
+    async def spent(self, agent: str, day: str) -> float:
+        value = await self._redis.get(f"{self._prefix}{day}:{agent}")
+        return float(cast(bytes, value)) if value is not None else 0.0
+
+    async def add(self, agent: str, day: str, usd: float) -> None:
+        key = f"{self._prefix}{day}:{agent}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incrbyfloat(key, usd)
+            pipe.expire(key, 2 * _DAY_S)
+            await pipe.execute()
+
+
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst``; ``take`` never waits."""
+
+    def __init__(self, rate: float, burst: int):
+        self._rate, self._burst = rate, float(burst)
+        self._tokens, self._at = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+
+class UpstreamJudgeModel:
+    """The scoring library's ``JudgeModel`` served by one of the gateway's upstreams."""
+
+    def __init__(self, upstream: Upstream, model: str, price: Price | None):
+        self._upstream = upstream
+        self._model = model
+        self._input = price.input / 1e6 if price else 0.0
+        self._output = price.output / 1e6 if price else 0.0
+
+    async def complete(self, request: JudgeRequest) -> JudgeReply:
+        payload = {
+            "model": self._model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+            "random_seed": request.seed,
+            "max_tokens": request.max_tokens,
+            "stream": False,
+        }
+        reply = await self._upstream.complete(payload, request_id="judge-" + uuid.uuid4().hex)
+        facts = read_completion(reply.body, want_text=True)
+        cost = facts.input_tokens * self._input + facts.output_tokens * self._output
+        return JudgeReply(
+            text=facts.text or "", input_tokens=facts.input_tokens, output_tokens=facts.output_tokens, cost_usd=cost
+        )
+
+
+class JudgeRunner:
+    """Judges a sample when the rate and the agent's budget allow; None means "use the heuristics"."""
+
+    def __init__(
+        self,
+        composite: Composite,
+        settings: JudgeSettings,
+        ledger: SpendLedger,
+        metrics: ScoringMetrics,
+    ):
+        self._composite = composite
+        self._budget = settings.daily_budget_usd
+        self._bucket = TokenBucket(settings.requests_per_s, settings.burst)
+        self._ledger = ledger
+        self._metrics = metrics
+
+    async def score(self, sample: Sample) -> Score | None:
+        day = utc_day(time.time())
+        if await self._ledger.spent(sample.agent, day) >= self._budget:
+            self._metrics.errors.labels("judge_budget").inc()
+            return None
+        if not self._bucket.take():
+            self._metrics.errors.labels("judge_rate").inc()
+            return None
+        try:
+            score = await self._composite.ascore(sample)
+        except JudgeError as err:
+            await self._charge(sample.agent, day, err.cost_usd)
+            self._metrics.errors.labels("judge").inc()
+            return None
+        except GatewayError:  # the judge's upstream failed: heuristics only, counted
+            self._metrics.errors.labels("judge").inc()
+            return None
+        await self._charge(sample.agent, day, score.judge_cost_usd)
+        return score
+
+    async def _charge(self, agent: str, day: str, usd: float) -> None:
+        if usd > 0:
+            self._metrics.judge_cost.labels(agent).inc(usd)
+            await self._ledger.add(agent, day, usd)

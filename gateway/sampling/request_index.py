@@ -1,0 +1,141 @@
+"""Which agent and variant answered a request id, for a short while: what feedback is attributed by.
+
+Every agent request is remembered (not only the sampled ones: users rate any answer). ``remember``
+runs on the request path after the answer, so it only touches memory: the memory home keeps a
+bounded dict; the Redis home buffers the ids and a background task writes them in one pipeline
+every ``_FLUSH_S`` (``SET ... EX``), so a burst of requests costs a few round trips, and a dead
+Redis costs nothing but the lost ids. Lookups also read the not-yet-written buffer, so feedback
+sent right after an answer is found by the replica that served it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from gateway.exchange import Exchange
+from gateway.settings import ScoringSettings
+
+_FLUSH_S = 0.2
+_SEP = "|"
+
+
+class RequestIndex(Protocol):
+    """Request id → (agent, variant), for ``index_ttl_s``."""
+
+    def remember(self, ex: Exchange) -> None:
+        """Note who answered ``ex``; never blocks or raises."""
+        ...
+
+    async def lookup(self, request_id: str) -> tuple[str, str] | None:
+        """The agent and variant of a recent request, or None when unknown or expired."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryRequestIndex:
+    """The embedded home: a dict in insertion (so expiry) order, capped at ``index_max_entries``."""
+
+    def __init__(self, settings: ScoringSettings):
+        self._ttl = settings.index_ttl_s
+        self._cap = settings.index_max_entries
+        self._entries: dict[str, tuple[str, str, float]] = {}
+
+    def remember(self, ex: Exchange) -> None:
+        entries = self._entries
+        now = time.monotonic()
+        # Amortised O(1): at most a couple of expired or over-cap entries leave per insert.
+        for _ in range(2):
+            if not entries:
+                break
+            oldest = next(iter(entries))
+            if len(entries) < self._cap and entries[oldest][2] > now:
+                break
+            del entries[oldest]
+        entries.pop(ex.request_id, None)
+        entries[ex.request_id] = (ex.agent, ex.variant, now + self._ttl)
+
+    async def lookup(self, request_id: str) -> tuple[str, str] | None:
+        entry = self._entries.get(request_id)
+        if entry is None or entry[2] <= time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisRequestIndex:
+    """The production home: ``<prefix>req:<id>`` = ``agent|variant`` with the TTL, written in batches."""
+
+    def __init__(self, redis: aioredis.Redis, settings: ScoringSettings):
+        self._redis = redis
+        self._prefix = settings.key_prefix + "req:"
+        self._ttl = max(1, math.ceil(settings.index_ttl_s))
+        self._cap = settings.queue_max_size
+        self._pending: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._log = structlog.get_logger("gateway.sampling")
+        self.lost = 0
+        """Ids never written (buffer full or Redis failing); they can get no feedback."""
+
+    def remember(self, ex: Exchange) -> None:
+        if len(self._pending) >= self._cap:
+            self.lost += 1
+            return
+        self._pending[ex.request_id] = ex.agent + _SEP + ex.variant
+
+    async def lookup(self, request_id: str) -> tuple[str, str] | None:
+        value: str | bytes | None = self._pending.get(request_id)
+        if value is None:
+            value = await self._redis.get(self._prefix + request_id)
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else value
+        agent, _, variant = text.partition(_SEP)
+        return agent, variant
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="request-index-writer")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(self._flush(), timeout=1.0)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_S)
+            try:
+                await self._flush()
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._log.warning("request index write failed", error=type(exc).__name__)
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, {}
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for request_id, value in batch.items():
+                    pipe.set(self._prefix + request_id, value, ex=self._ttl)
+                await pipe.execute()
+        except BaseException:
+            self.lost += len(batch)
+            raise

@@ -1,0 +1,32 @@
+"""The sampler's end of the request path: a ``SampleSink`` that hands sampled exchanges to the queue.
+
+Whether a request is sampled is decided earlier, without I/O, from the agent's ``sample_rate``
+flag (``gateway.proxy``). What reaches ``offer`` is a finished exchange with its prompt and answer;
+the sink counts it and passes the exchange object itself to the queue, which appends it to memory
+or drops and counts it. Nothing is copied, encoded or redacted here: that happens off the request
+path, in the queue's writer or worker.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from gateway.exchange import Exchange
+from gateway.metrics.quality import SamplerMetrics
+from gateway.sampling.queue import SampleQueue
+
+
+class Sampler:
+    """``SampleSink`` for online scoring."""
+
+    def __init__(self, queue: SampleQueue, metrics: SamplerMetrics):
+        self._queue = queue
+        self._offered = metrics.offered
+        self._log = structlog.get_logger("gateway.sampling")
+
+    def offer(self, exchange: Exchange) -> None:
+        try:
+            self._offered.labels(exchange.agent).inc()
+            self._queue.offer(exchange)
+        except Exception as exc:  # the sink must never fail a request that already succeeded
+            self._log.warning("sample not offered", request_id=exchange.request_id, error=type(exc).__name__)
