@@ -22,7 +22,17 @@ from tests.support.servers import serve_app
 FAKE_KEY = "fake-upstream-key"
 """The key the fake Mistral server accepts; the gateway reads it from ``FAKE_KEY_ENV``."""
 FAKE_KEY_ENV = "TEST_FAKE_MISTRAL_KEY"
-FAKE_MODELS = ("open-mistral-7b", "fail-503", "fail-500", "fail-422", "fail-429", "cut-stream", "slow-40", "no-done")
+FAKE_MODELS = (
+    "open-mistral-7b",
+    "fail-503",
+    "fail-500",
+    "fail-422",
+    "fail-429",
+    "cut-stream",
+    "slow-40",
+    "slow-300",
+    "no-done",
+)
 """Models the fake upstream serves as pass-through models (the fake's behaviour follows the id)."""
 
 

@@ -406,3 +406,24 @@ def test_gateway_overhead_of_a_stream_excludes_the_wait_for_upstream_chunks(fake
         overhead = gw.metric("genesis_gateway_overhead_seconds_sum", agent="legal_agent")
     assert duration >= 0.32
     assert overhead <= duration - 0.3, (overhead, duration)
+
+
+def test_stream_is_relayed_as_it_arrives_not_buffered(fake_gateway: Gateway, fake_mistral: FakeMistral) -> None:
+    """The client holds the first content event while the upstream is still generating the rest."""
+    body = {"model": "slow-300", "messages": PROMPT, "stream": True}
+    with (
+        httpx2.Client(base_url=fake_gateway.url, timeout=10) as http,
+        http.stream("POST", "/v1/chat/completions", json=body) as resp,
+    ):
+        assert resp.status_code == 200
+        for line in resp.iter_lines():
+            if line.startswith("data: {") and '"echo"' in line:
+                break
+        assert chats(fake_mistral)[0]["outcome"] == "pending"
+    fake_mistral.wait_for(lambda rs: rs[0]["outcome"] == "client_disconnected")
+
+
+def test_upstream_422_on_a_stream_is_passed_through(fake_gateway: Gateway) -> None:
+    """A stream refused by the upstream before its first byte gets the upstream's 422 as JSON."""
+    with pytest.raises(errors.HTTPValidationError):
+        mistral(fake_gateway).chat.stream(model="fail-422", messages=PROMPT)
