@@ -7,9 +7,10 @@
     ├── NotFound              404 invalid_model (or not_found)
     ├── PayloadTooLarge       413 request_too_large
     ├── RateLimited           429 rate_limited
-    └── UpstreamError         502 upstream_error — the upstream failed or answered nonsense
-        ├── UpstreamUnavailable  503 upstream_unavailable — refused, or said 503
-        └── UpstreamTimeout      504 upstream_timeout
+    ├── UpstreamError         502 upstream_error — the upstream failed or answered nonsense
+    │   ├── UpstreamUnavailable  503 upstream_unavailable — refused, or said 503
+    │   └── UpstreamTimeout      504 upstream_timeout
+    └── UpstreamRejected      4xx upstream_rejected — the upstream refused the request; its body is passed on
 
 Only ``gateway.upstream`` sees HTTP-client exceptions; it raises these. The body shape
 ``{"object": "error", "message", "type", "param", "code"}`` is what the Mistral API sends and
@@ -96,6 +97,8 @@ class UpstreamRejected(GatewayError):
     The client sent something the model server will not take (422 on an unknown field, 400 on a
     bad parameter, 429 on its rate limit); the client is best served by the upstream's own words.
     """
+
+    type = "upstream_rejected"  # what the log and the sample say; the body is the upstream's own
 
     def __init__(self, status: int, body: bytes, content_type: str, *, headers: dict[str, str] | None = None):
         super().__init__(f"upstream answered {status}", headers=headers)

@@ -17,7 +17,15 @@ import pytest
 from mistralai.client import Mistral, errors
 
 from gateway.settings import load_config
-from tests.gateway.helpers import FAKE_KEY, FakeMistral, Gateway, HeaderTap, make_config, running_gateway
+from tests.gateway.helpers import (
+    FAKE_KEY,
+    CollectingSink,
+    FakeMistral,
+    Gateway,
+    HeaderTap,
+    make_config,
+    running_gateway,
+)
 from tests.gateway.test_settings import AGENTS, EXAMPLE
 
 PROMPT = [{"role": "user", "content": "Summarise clause 4"}]
@@ -427,3 +435,20 @@ def test_upstream_422_on_a_stream_is_passed_through(fake_gateway: Gateway) -> No
     """A stream refused by the upstream before its first byte gets the upstream's 422 as JSON."""
     with pytest.raises(errors.HTTPValidationError):
         mistral(fake_gateway).chat.stream(model="fail-422", messages=PROMPT)
+
+
+def test_rejected_request_is_recorded_as_upstream_rejected(fake_mistral: FakeMistral) -> None:
+    """A sampled request the upstream refuses (422) is recorded with status 422 and error 'upstream_rejected'."""
+    config = make_config(fake_mistral.url)
+    legal = config.agents["legal_agent"]
+    rejected = legal.model_copy(
+        update={"sample_rate": 1.0, "candidate": legal.candidate.model_copy(update={"model": "fail-422"})}
+    )
+    config = config.model_copy(update={"agents": {**config.agents, "legal_agent": rejected}})
+    sink = CollectingSink()
+    with running_gateway(config, sink=sink) as gw, httpx2.Client(base_url=gw.url) as http:
+        body = {"model": "legal_agent", "messages": PROMPT}
+        resp = http.post("/v1/chat/completions", json=body, headers={"x-genesis-variant": "candidate"})
+    assert resp.status_code == 422
+    (ex,) = sink.offered
+    assert (ex.status, ex.error, ex.answer) == (422, "upstream_rejected", None)
