@@ -326,3 +326,28 @@ def test_simulated_upstream_errors_fall_back_to_the_baseline() -> None:
         assert resp.json()["model"] == "sim-base"
         assert gw.metric("genesis_upstream_errors_total", upstream="flaky", reason="status_503") == 1
         assert gw.metric("genesis_fallbacks_total", agent="qa_agent") == 1
+
+
+def test_kill_switch_and_overrides_end_to_end() -> None:
+    """A disabled agent serves everyone the baseline; an override pins a unit to the candidate at share 0."""
+    config = make_config()
+    support = config.agents["support_agent"].model_copy(update={"enabled": False})
+    qa = config.agents["qa_agent"].model_copy(update={"candidate_share": 0, "overrides": {"vip": "candidate"}})
+    config = config.model_copy(update={"agents": {**config.agents, "support_agent": support, "qa_agent": qa}})
+    with running_gateway(config) as gw, httpx2.Client(base_url=gw.url) as http:
+
+        def variant(agent: str, unit: str) -> str:
+            body = {"model": agent, "messages": PROMPT}
+            return str(
+                http.post("/v1/chat/completions", json=body, headers={"x-genesis-user": unit}).headers[
+                    "x-genesis-variant"
+                ]
+            )
+
+        assert {variant("support_agent", f"u{i}") for i in range(20)} == {"baseline"}
+        assert variant("qa_agent", "vip") == "candidate"
+        assert {variant("qa_agent", f"u{i}") for i in range(20)} == {"baseline"}
+        assert (
+            gw.metric("genesis_assignments_total", agent="support_agent", variant="baseline", reason="disabled") == 20
+        )
+        assert gw.metric("genesis_assignments_total", agent="qa_agent", variant="candidate", reason="override") == 1
