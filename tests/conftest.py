@@ -23,7 +23,7 @@ async def redis_client(redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(REDIS_URL)
     try:
         await client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure here means the service is missing
+    except Exception as exc:  # any failure here means the service is missing
         pytest.fail(f"Redis at {REDIS_URL} does not answer ({exc}); run the tests with `make test`")
     yield client
     keys = [k async for k in client.scan_iter(match=f"{redis_prefix}*")]
