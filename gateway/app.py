@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from prometheus_client import CollectorRegistry
 
 from gateway import __version__
+from gateway.api.admin import ADMIN_COMPONENTS, admin_router
 from gateway.api.chat import chat_completions
 from gateway.api.feedback import submit_feedback
 from gateway.api.health import healthz, metrics, readyz
@@ -23,8 +24,14 @@ from gateway.api.models import list_models
 from gateway.auth import KeyRing
 from gateway.errors import GatewayError, NotFound
 from gateway.exchange import Observer, SampleSink
-from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
-from gateway.metrics import TrafficMetrics
+from gateway.flags.access import AdminTokens
+from gateway.flags.backend import open_flag_home
+from gateway.flags.health import RedisHealth
+from gateway.flags.monitor import FlagMonitor
+from gateway.flags.redis_home import DEFAULT_PREFIX
+from gateway.flags.rollout import RolloutController, RolloutGate
+from gateway.flags.store import FlagStore
+from gateway.metrics import FlagMetrics, TrafficMetrics
 from gateway.proxy import ChatProxy, request_id
 from gateway.routing.table import RouteTable
 from gateway.sampling.factory import build_scoring
@@ -45,19 +52,28 @@ def build_state(
     registry: CollectorRegistry | None = None,
     sink: SampleSink | None = None,
     env: Mapping[str, str] | None = None,
+    rollout_gate: RolloutGate | None = None,
 ) -> GatewayState:
     """Every collaborator of one gateway process; each may be injected (tests, embedded setups)."""
     environ = os.environ if env is None else env
     upstreams = upstreams if upstreams is not None else build_upstreams(config, environ)
-    flags = flags if flags is not None else MemoryFlagStore(flags_from_config(config))
     registry = registry if registry is not None else CollectorRegistry()
+    flag_metrics = FlagMetrics(registry)
+    home = open_flag_home(
+        config,
+        redis_url=settings.redis_url or config.redis_url,
+        prefix=environ.get("GATEWAY_REDIS_PREFIX") or DEFAULT_PREFIX,
+        health=RedisHealth(flag_metrics.redis_error),
+        store=flags,
+    )
+    flags = home.store
     metrics = TrafficMetrics(registry)
     routes = RouteTable(config, upstreams)
     keys = KeyRing(config.auth, environ)
     scoring = build_scoring(config, registry, upstreams, redis_url=settings.redis_url or config.redis_url)
     observer = Observer(metrics, sink if sink is not None else scoring.sink, remember=scoring.index.remember)
-    proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics)
-    return GatewayState(
+    proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics, counter=home.counter)
+    state = GatewayState(
         settings=settings,
         config=config,
         upstreams=upstreams,
@@ -70,17 +86,29 @@ def build_state(
         services=list(scoring.services),
         results=scoring.results,
         feedback=scoring.feedback,
+        assignments=home.counter,
+        admin_tokens=AdminTokens.from_env(settings.admin_token, environ.get("GATEWAY_ADMIN_TOKENS")),
+        flag_metrics=flag_metrics,
     )
+    state.probes.update(home.probes)
+    state.services += [
+        home.counter,
+        FlagMonitor(flags, home.counter, flag_metrics),
+        RolloutController(flags, home.lock, rollout_gate),
+    ]
+    return state
 
 
 def create_app(state: GatewayState) -> Litestar:
     """The ASGI app serving ``state``."""
     return Litestar(
-        route_handlers=[chat_completions, submit_feedback, list_models, healthz, readyz, metrics],
+        route_handlers=[chat_completions, submit_feedback, list_models, healthz, readyz, metrics, admin_router()],
         lifespan=[_lifespan],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         request_max_body_size=state.config.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Genesis Gateway", version=__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Genesis Gateway", version=__version__, path="/schema", components=ADMIN_COMPONENTS
+        ),
         state=State({"gateway": state}),
         debug=False,
         logging_config=None,

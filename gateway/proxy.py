@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from gateway.auth import KeyRing
 from gateway.errors import BadRequest, Forbidden, GatewayError, NotFound, UpstreamError
 from gateway.exchange import Exchange, Observer
+from gateway.flags.counts import AssignmentCounter, MemoryAssignmentCounter
 from gateway.flags.store import FlagStore
 from gateway.metrics import TrafficMetrics
 from gateway.routing.table import AgentTarget, Endpoint, RouteTable
@@ -60,6 +61,7 @@ class ChatProxy:
         observer: Observer,
         metrics: TrafficMetrics,
         chance: Callable[[], float] = random.random,
+        counter: AssignmentCounter | None = None,
     ):
         self._routes = routes
         self._flags = flags
@@ -67,6 +69,7 @@ class ChatProxy:
         self._observer = observer
         self._metrics = metrics
         self._chance = chance
+        self._counter = counter if counter is not None else MemoryAssignmentCounter()
 
     async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
@@ -108,6 +111,7 @@ class ChatProxy:
             raise BadRequest(f"{UNIT_HEADER} is longer than 256 characters", code="invalid_unit")
         assignment = flags.splitter.assign(unit, forced)
         self._metrics.assignments.labels(target.agent, assignment.variant, assignment.reason).inc()
+        self._counter.count(target.agent, assignment.variant, assignment.reason, phase=flags.phase)
         ex.agent, ex.variant = target.agent, assignment.variant
         endpoint = target.endpoint(assignment.variant)
         ex.model = endpoint.model

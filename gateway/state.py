@@ -10,8 +10,10 @@ from litestar import Litestar, Request
 from prometheus_client import CollectorRegistry
 
 from gateway.auth import KeyRing
+from gateway.flags.access import AdminTokens
+from gateway.flags.counts import AssignmentCounter, MemoryAssignmentCounter
 from gateway.flags.store import FlagStore
-from gateway.metrics import TrafficMetrics
+from gateway.metrics import FlagMetrics, TrafficMetrics
 from gateway.proxy import ChatProxy
 from gateway.routing.table import RouteTable
 from gateway.sampling.feedback import FeedbackDesk
@@ -49,6 +51,11 @@ class GatewayState:
     """Opened after the upstreams and flags, closed before them, in order."""
     probes: dict[str, Probe] = field(default_factory=dict)
     """Extra readiness checks by name (``redis``, ...)."""
+    assignments: AssignmentCounter = field(default_factory=MemoryAssignmentCounter)
+    """Assignment counts per agent, phase and variant (the SRM check's data)."""
+    admin_tokens: AdminTokens = field(default_factory=lambda: AdminTokens({}))
+    """Who may use ``/admin/``; none configured means the admin API refuses everyone."""
+    flag_metrics: FlagMetrics | None = None
     results: ScoreStore | None = None
     """Scored samples and A/B moments (online scoring); the A/B analysis reads ``stats`` from it."""
     feedback: FeedbackDesk | None = None

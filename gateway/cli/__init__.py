@@ -10,6 +10,7 @@ import typer
 
 from gateway.cli.bench_cmd import BENCH_HELP, bench
 from gateway.cli.export_cmd import app as export_app
+from gateway.cli.flags_cmd import app as flags_app
 from gateway.cli.scoring_cmd import app as scoring_app
 from gateway.cli.serve import demo, serve
 from gateway.cli.worker_cmd import worker
@@ -26,6 +27,7 @@ app.command(help=demo.__doc__)(demo)
 app.command(name="worker", help=worker.__doc__)(worker)
 app.add_typer(export_app, name="export")
 app.add_typer(scoring_app, name="scoring")
+app.add_typer(flags_app, name="flags")
 app.command(name="bench", help=BENCH_HELP)(bench)
 
 

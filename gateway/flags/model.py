@@ -1,13 +1,17 @@
-"""The flags of one agent, and a change to them."""
+"""The flags of one agent, a change to them, and the audit record of a change."""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.flags.schedule import RolloutPlan
 from gateway.routing.assign import Splitter, share_to_threshold
 from gateway.settings import AgentConfig, Variant
+
+_BOOKKEEPING = {"version", "updated_at"}
 
 
 class AgentFlags(BaseModel):
@@ -23,6 +27,10 @@ class AgentFlags(BaseModel):
     salt: str
     version: int = Field(default=1, ge=1)
     updated_at: float = 0.0
+    phase: int = Field(default=1, ge=1)
+    """Moves on whenever the candidate share changes; assignment counts (and the SRM check) are per phase."""
+    rollout: RolloutPlan | None = None
+    """The staged-rollout schedule in progress, if any."""
 
     @cached_property
     def splitter(self) -> Splitter:
@@ -48,7 +56,11 @@ class AgentFlags(BaseModel):
 
 
 class FlagChange(BaseModel):
-    """A partial change; fields left ``None`` keep their value."""
+    """A partial change; fields left ``None`` keep their value.
+
+    Switching the agent off (the kill switch), setting the share by hand or ``stop_rollout`` ends a
+    running schedule — a hand-set share must not be overwritten by the schedule's next step.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -56,8 +68,65 @@ class FlagChange(BaseModel):
     candidate_share: float | None = Field(default=None, ge=0, le=100)
     sample_rate: float | None = Field(default=None, ge=0, le=1)
     overrides: dict[str, Variant] | None = None
+    """Replaces every override."""
+    pin: dict[str, Variant] | None = None
+    """Adds or changes overrides for these units."""
+    unpin: tuple[str, ...] | None = None
+    """Removes the overrides of these units."""
+    rollout: RolloutPlan | None = None
+    """Installs (or advances) a schedule."""
+    stop_rollout: bool = False
+
+    def is_empty(self) -> bool:
+        """Whether this change would change nothing but the version."""
+        return not self.model_dump(exclude_none=True, exclude_defaults=True)
 
     def apply(self, current: AgentFlags, *, now: float) -> AgentFlags:
         """The flags after this change, one version later."""
-        changed = self.model_dump(exclude_none=True)
-        return current.model_copy(update={**changed, "version": current.version + 1, "updated_at": now})
+        update: dict[str, Any] = self.model_dump(
+            include={"enabled", "candidate_share", "sample_rate"}, exclude_none=True
+        )
+        update["overrides"] = self._overrides(current.overrides)
+        update["rollout"] = self._rollout(current.rollout)
+        share = update.get("candidate_share", current.candidate_share)
+        phase = current.phase + 1 if share != current.candidate_share else current.phase
+        # A new, validated object rather than ``model_copy``: a copy would carry over the cached
+        # ``splitter`` of the old flags, and a kill would not reach the request path.
+        fields = current.model_dump() | update | {"phase": phase, "version": current.version + 1, "updated_at": now}
+        return AgentFlags.model_validate(fields)
+
+    def _overrides(self, current: dict[str, Variant]) -> dict[str, Variant]:
+        result = dict(current if self.overrides is None else self.overrides)
+        result.update(self.pin or {})
+        for unit in self.unpin or ():
+            result.pop(unit, None)
+        return result
+
+    def _rollout(self, current: RolloutPlan | None) -> RolloutPlan | None:
+        if self.rollout is not None:
+            return self.rollout
+        if self.stop_rollout or self.enabled is False or self.candidate_share is not None:
+            return None
+        return current
+
+
+class AuditEntry(BaseModel):
+    """One recorded change: when, who (the admin token's name, or a component), and the flags before and after."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    """Position in the log (a Redis stream id, or a counter in memory); later entries sort higher."""
+    at: float
+    agent: str
+    actor: str
+    note: str = ""
+    old: AgentFlags | None
+    """``None`` for the entry that seeded the agent."""
+    new: AgentFlags
+
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """The fields that changed, as ``{field: (old, new)}`` (version and time left out)."""
+        new = self.new.model_dump(exclude=_BOOKKEEPING)
+        old = self.old.model_dump(exclude=_BOOKKEEPING) if self.old is not None else {}
+        return {name: (old.get(name), value) for name, value in new.items() if old.get(name) != value}

@@ -11,7 +11,8 @@ and ``/metrics`` merges all of them (``exposition``), so any worker answers for 
 """
 
 from gateway.metrics.exposition import render_metrics
+from gateway.metrics.flags import FlagMetrics
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
 from gateway.metrics.traffic import TrafficMetrics
 
-__all__ = ["SamplerMetrics", "ScoringMetrics", "TrafficMetrics", "render_metrics"]
+__all__ = ["FlagMetrics", "SamplerMetrics", "ScoringMetrics", "TrafficMetrics", "render_metrics"]

@@ -1,0 +1,87 @@
+"""A staged-rollout schedule: the candidate share steps (5 → 25 → 50 → 100 %) and their pace.
+
+A schedule is part of an agent's flags, so it is versioned, audited and shared by every replica
+like the share itself; the rollout controller (``gateway.flags.rollout``) carries it out.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_STEPS = 20
+
+
+class RolloutRequest(BaseModel):
+    """What an operator asks for: the shares to go through, and the time between two steps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    steps: tuple[float, ...] = Field(min_length=1, max_length=MAX_STEPS)
+    """Candidate shares in percent, strictly increasing, each within 0–100; the first applies at once."""
+    interval_s: float = Field(gt=0, le=30 * 86_400)
+    """Seconds between two steps."""
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing_percentages(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
+        for share in steps:
+            if not 0 <= share <= 100:
+                raise ValueError(f"every step must be a share within 0–100 %, not {share}")
+        for before, after in itertools.pairwise(steps):
+            if after <= before:
+                raise ValueError(f"steps must be strictly increasing: {after} follows {before}")
+        return steps
+
+
+class RolloutPlan(BaseModel):
+    """A schedule in progress: which step is in force and when the next one is due."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    steps: tuple[float, ...]
+    interval_s: float
+    step: int = Field(ge=0)
+    """Index of the step in force (its share is the agent's candidate share)."""
+    next_at: float
+    """Unix time at which the next step is due."""
+    started_at: float
+    started_by: str
+
+    @classmethod
+    def start(cls, request: RolloutRequest, *, now: float, actor: str) -> RolloutPlan:
+        """A plan whose first step is in force from ``now``."""
+        return cls(
+            steps=request.steps,
+            interval_s=request.interval_s,
+            step=0,
+            next_at=now + request.interval_s,
+            started_at=now,
+            started_by=actor,
+        )
+
+    @property
+    def share(self) -> float:
+        """The share of the step in force."""
+        return self.steps[self.step]
+
+    @property
+    def target(self) -> float:
+        """The share the schedule ends at."""
+        return self.steps[-1]
+
+    def due(self, now: float) -> bool:
+        """Whether the next step should be taken."""
+        return now >= self.next_at
+
+    def advanced(self, now: float) -> RolloutPlan | None:
+        """The plan after taking the next step, or ``None`` when that step is the last (the schedule is done)."""
+        step = self.step + 1
+        if step >= len(self.steps) - 1:
+            return None
+        return self.model_copy(update={"step": step, "next_at": now + self.interval_s})
+
+    def next_share(self) -> float:
+        """The share the next step sets."""
+        return self.steps[min(self.step + 1, len(self.steps) - 1)]

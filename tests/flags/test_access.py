@@ -1,0 +1,47 @@
+"""Admin tokens from the environment: single and named forms, read-only and read-write, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import Forbidden, Unauthorized
+from gateway.flags.access import AdminTokens
+from gateway.settings import ConfigError
+
+
+def test_single_token_is_read_write_and_named_admin() -> None:
+    """GATEWAY_ADMIN_TOKEN grants read-write access under the name ``admin``."""
+    admin = AdminTokens.from_env("s3cret", None).authenticate("Bearer s3cret")
+    assert (admin.name, admin.can_write) == ("admin", True)
+
+
+def test_named_tokens_carry_names_and_rights() -> None:
+    """GATEWAY_ADMIN_TOKENS lists name:token:rw|ro entries; a token may contain colons."""
+    tokens = AdminTokens.from_env(None, "alice:a:b:c:rw, grafana:ro-token:ro,")
+    alice, grafana = tokens.authenticate("Bearer a:b:c"), tokens.authenticate("bearer ro-token")
+    assert (alice.name, alice.can_write, grafana.name, grafana.can_write) == ("alice", True, "grafana", False)
+    AdminTokens.check_write(alice)
+    with pytest.raises(Forbidden, match="read-only"):
+        AdminTokens.check_write(grafana)
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer wrong"])
+def test_missing_or_unknown_tokens_are_401(header: str | None) -> None:
+    """No header, another scheme or an unknown token is refused with 401."""
+    with pytest.raises(Unauthorized):
+        AdminTokens.from_env("s3cret", None).authenticate(header)
+
+
+def test_without_tokens_the_admin_api_is_closed() -> None:
+    """With no admin token configured every call is 401, saying how to enable the API."""
+    tokens = AdminTokens.from_env(None, None)
+    assert not tokens.configured
+    with pytest.raises(Unauthorized, match="GATEWAY_ADMIN_TOKEN"):
+        tokens.authenticate("Bearer anything")
+
+
+@pytest.mark.parametrize("spec", ["alice", "alice:tok", "alice:tok:admin", ":tok:rw", "al ice:tok:rw", "a:t:rw,b:t:ro"])
+def test_malformed_token_lists_fail_at_start(spec: str) -> None:
+    """A malformed GATEWAY_ADMIN_TOKENS (or a token used twice) is a config error naming the variable."""
+    with pytest.raises(ConfigError, match="GATEWAY_ADMIN_TOKENS"):
+        AdminTokens.from_env(None, spec)
