@@ -5,8 +5,10 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+apt_updated=""
 apt_install() {
-    as_root apt-get update -qq >/dev/null
+    # One `apt-get update` per run, however many packages are missing.
+    [ -n "$apt_updated" ] || { as_root apt-get update -qq >/dev/null; apt_updated=1; }
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
@@ -21,6 +23,20 @@ if ! redis_answers; then
     redis_answers || { echo "redis-server did not start" >&2; exit 1; }
 fi
 echo "redis: 127.0.0.1:6379 answers"
+
+# ---- promtool and prometheus for tests/dashboards (rule unit tests, live queries) ----
+# Debian's prometheus package brings both. The tests start their own server on a free port, so no
+# daemon may start here: without recommends (no node exporter), and with a policy-rc.d that forbids
+# service starts while installing when the machine has none.
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+        as_root chmod 755 /usr/sbin/policy-rc.d
+        trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt_install --no-install-recommends prometheus
+fi
+echo "prometheus: $(prometheus --version 2>&1 | head -n 1)"
 
 # ---- Helm's engine for tests/helm (chart packaging) ----
 # The chart tests lint and render with the Helm Go SDK that the helm-python-sdk wheel bundles: neither
