@@ -13,7 +13,12 @@ from tests.helm.chart import CHART, ROOT, helm
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "external redis": {"redis": {"enabled": False, "url": "redis://redis.example:6379/0"}},
-    "monitoring on": {"serviceMonitor": {"enabled": True}, "autoscaling": {"enabled": True}},
+    "monitoring and autoscaling on": {
+        "serviceMonitor": {"enabled": True},
+        "prometheusRule": {"enabled": True},
+        "grafanaDashboards": {"enabled": True},
+        "autoscaling": {"enabled": True},
+    },
     "no worker, existing secret": {"worker": {"enabled": False}, "secrets": {"existingSecret": "gw-env"}},
 }
 
