@@ -1,6 +1,7 @@
 """Where the flag components keep their data in Redis, and the client they share.
 
-Layout, under a configurable prefix (default ``genesis:``; tests use one prefix each):
+Layout, under a prefix (``GATEWAY_REDIS_PREFIX``, default ``genesis:``; tests use one prefix each, and
+several gateways may share one Redis database under different prefixes):
 
     {prefix}flags                   hash  agent -> AgentFlags JSON (seeded from the YAML only when absent)
     {prefix}flags:changes           pub/sub channel; each message is the new AgentFlags JSON
