@@ -8,6 +8,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,6 +20,10 @@ from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState
 from tests.support.servers import serve_app
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "gateway" / "examples" / "gateway.yaml"
+"""The example config that ships with the package."""
+AGENTS = frozenset({"support_agent", "legal_agent", "content_agent", "qa_agent", "analyst_agent"})
+"""The five agents of the example config."""
 FAKE_KEY = "fake-upstream-key"
 """The key the fake Mistral server accepts; the gateway reads it from ``FAKE_KEY_ENV``."""
 FAKE_KEY_ENV = "TEST_FAKE_MISTRAL_KEY"

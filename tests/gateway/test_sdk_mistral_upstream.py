@@ -18,6 +18,8 @@ from mistralai.client import Mistral, errors
 
 from gateway.settings import load_config
 from tests.gateway.helpers import (
+    AGENTS,
+    EXAMPLE,
     FAKE_KEY,
     CollectingSink,
     FakeMistral,
@@ -26,7 +28,6 @@ from tests.gateway.helpers import (
     make_config,
     running_gateway,
 )
-from tests.gateway.test_settings import AGENTS, EXAMPLE
 
 PROMPT = [{"role": "user", "content": "Summarise clause 4"}]
 

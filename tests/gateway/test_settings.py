@@ -10,9 +10,7 @@ import yaml
 from gateway.settings import ConfigError, GatewayConfig, Settings, UpstreamKind, load_config, parse_config
 from gateway.upstream.factory import build_upstreams
 from gateway.upstream.http import HttpUpstream
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "gateway" / "examples" / "gateway.yaml"
-AGENTS = {"support_agent", "legal_agent", "content_agent", "qa_agent", "analyst_agent"}
+from tests.gateway.helpers import AGENTS, EXAMPLE
 
 MINIMAL = """
 upstreams:
