@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,36 +142,43 @@ def test_enabled_without_files_is_refused(tmp_path: Path) -> None:
 def test_chart_files_link_to_the_dashboards_folder(name: str) -> None:
     """files/<name> is a relative symlink to dashboards/<name>, so the chart never carries stale copies."""
     link = CHART / "files" / name
-    if not (ROOT / "dashboards" / name).is_dir():
-        pytest.skip(f"dashboards/{name} does not exist yet")
     assert link.is_symlink()
     assert not Path(link.readlink()).is_absolute()
     assert link.resolve() == (ROOT / "dashboards" / name).resolve()
 
 
-def _source_groups() -> list[str]:
-    names: list[str] = []
+def _source_groups() -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
     for path in sorted((ROOT / "dashboards/prometheus").glob("*.y*ml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         if isinstance(doc, dict) and "groups" in doc:
-            names += [g["name"] for g in doc["groups"]]
-    return names
+            groups += doc["groups"]
+    return groups
 
 
 def test_repository_rules_reach_the_prometheus_rule(chart: helm.Chart) -> None:
-    """The repository chart's PrometheusRule holds every group of dashboards/prometheus/*.yml."""
+    """The repository chart's PrometheusRule holds every group of dashboards/prometheus/*.yml, unchanged."""
     sources = _source_groups()
-    if not sources:
-        pytest.skip("dashboards/prometheus holds no rules files yet")
+    assert sources, "dashboards/prometheus holds no rules file"
     rule = render(chart, MONITORING_ON).one("PrometheusRule", "monitoring")
-    assert [g["name"] for g in rule["spec"]["groups"]] == sources
+    assert rule["spec"]["groups"] == sources
+
+
+def test_rendered_rules_pass_promtool(chart: helm.Chart, tmp_path: Path) -> None:
+    """The groups as Helm renders them are valid Prometheus rules (`promtool check rules`)."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: `make test` installs it (scripts/ensure-services.sh)"
+    rule = render(chart, MONITORING_ON).one("PrometheusRule", "monitoring")
+    rules_file = tmp_path / "rendered.yml"
+    rules_file.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}), encoding="utf-8")
+    checked = subprocess.run([promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_repository_dashboards_reach_the_configmap(chart: helm.Chart) -> None:
     """The repository chart's dashboards ConfigMap holds every dashboards/grafana/*.json, within the 1 MiB limit."""
     sources = sorted((ROOT / "dashboards/grafana").glob("*.json"))
-    if not sources:
-        pytest.skip("dashboards/grafana holds no dashboards yet")
+    assert sources, "dashboards/grafana holds no dashboard"
     configmap = render(chart, MONITORING_ON).one("ConfigMap", "monitoring")
     assert sorted(configmap["data"]) == [p.name for p in sources]
     for path in sources:
