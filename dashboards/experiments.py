@@ -15,6 +15,7 @@ from dashboards.panels import (
     AGENT,
     AGENT_VARIANT,
     Query,
+    dashboard,
     fixed_colour,
     or_zero,
     stat_panel,
@@ -22,7 +23,6 @@ from dashboards.panels import (
     table_panel,
     timeseries_panel,
     value_text,
-    variables,
 )
 
 UID = "genesis-experiments"
@@ -32,16 +32,13 @@ _VERDICT_COLOURS = {"promote": "green", "continue": "blue", "inconclusive": "ora
 
 def build() -> builders.Dashboard:
     """The experiments dashboard: verdicts first, then the evidence, then the assignment and rollout."""
-    board = (
-        builders.Dashboard("Genesis Gateway — experiments")
-        .uid(UID)
-        .description("A/B analysis per agent (candidate − baseline), sample-ratio check and staged rollout.")
-        .tags(["genesis", "experiments"])
-        .refresh("1m")
-        .time("now-24h", "now")
-        .timezone("browser")
-        .editable()
-        .variables(variables())
+    board = dashboard(
+        "Genesis Gateway — experiments",
+        UID,
+        "A/B analysis per agent (candidate − baseline), sample-ratio check and staged rollout.",
+        tag="experiments",
+        refresh="1m",
+        since="now-24h",
     )
     board = _verdicts(board.with_row(builders.Row("Verdict")))
     board = _evidence(board.with_row(builders.Row("Difference candidate − baseline with its interval")))

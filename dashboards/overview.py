@@ -12,11 +12,11 @@ from dashboards.panels import (
     AGENT,
     AGENT_VARIANT,
     Query,
+    dashboard,
     or_zero,
     stat_panel,
     steps,
     timeseries_panel,
-    variables,
 )
 
 UID = "genesis-gateway-overview"
@@ -27,16 +27,13 @@ _ERROR_STEPS = (0.01, "orange"), (0.05, "red")
 
 def build() -> builders.Dashboard:
     """The overview dashboard, rows top to bottom in the order ops read them."""
-    board = (
-        builders.Dashboard("Genesis Gateway — overview")
-        .uid(UID)
-        .description("Traffic, errors, latency, tokens and spend per agent and variant (candidate vs baseline).")
-        .tags(["genesis", "gateway"])
-        .refresh("30s")
-        .time("now-3h", "now")
-        .timezone("browser")
-        .editable()
-        .variables(variables())
+    board = dashboard(
+        "Genesis Gateway — overview",
+        UID,
+        "Traffic, errors, latency, tokens and spend per agent and variant (candidate vs baseline).",
+        tag="gateway",
+        refresh="30s",
+        since="now-3h",
     )
     board = _glance(board.with_row(builders.Row("At a glance")))
     board = _traffic(board.with_row(builders.Row("Traffic and rollout")))

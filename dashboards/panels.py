@@ -42,6 +42,30 @@ class Query:
     """Evaluate once at the end of the range (tables, single stats) instead of over the range."""
 
 
+def dashboard(title: str, uid: str, description: str, *, tag: str, refresh: str, since: str) -> builders.Dashboard:
+    """A dashboard with the shared variables and a drop-down linking the other Genesis dashboards."""
+    return (
+        builders.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["genesis", tag])
+        .refresh(refresh)
+        .time(since, "now")
+        .timezone("browser")
+        .editable()
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .variables(variables())
+        .link(
+            builders.DashboardLink("Genesis dashboards")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags(["genesis"])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+    )
+
+
 def variables(*, variant: bool = True) -> list[cog.Builder[model.VariableModel]]:
     """The data source, agent and (optionally) variant variables, agent and variant multi-select."""
     found: list[cog.Builder[model.VariableModel]] = [

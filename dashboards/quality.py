@@ -14,11 +14,11 @@ from dashboards.panels import (
     AGENT,
     AGENT_VARIANT,
     Query,
+    dashboard,
     or_zero,
     score_steps,
     steps,
     timeseries_panel,
-    variables,
 )
 
 UID = "genesis-quality"
@@ -30,16 +30,13 @@ _OFFERED = f"sum by (agent) (rate(genesis_samples_offered_total{{{AGENT}}}[$__ra
 
 def build() -> builders.Dashboard:
     """The quality dashboard: scores, outcomes, then the scoring pipeline's health."""
-    board = (
-        builders.Dashboard("Genesis Gateway — quality")
-        .uid(UID)
-        .description("Online quality scores of sampled answers per agent, variant and dimension (0-10, pass at 8.0).")
-        .tags(["genesis", "quality"])
-        .refresh("1m")
-        .time("now-6h", "now")
-        .timezone("browser")
-        .editable()
-        .variables(variables())
+    board = dashboard(
+        "Genesis Gateway — quality",
+        UID,
+        "Online quality scores of sampled answers per agent, variant and dimension (0-10, pass at 8.0).",
+        tag="quality",
+        refresh="1m",
+        since="now-6h",
     )
     board = _scores(board.with_row(builders.Row("Scores against the 8.0 line (mean of the last 30 min)")))
     board = _outcomes(board.with_row(builders.Row("Outcomes and feedback")))
