@@ -399,6 +399,8 @@ def test_gateway_overhead_of_a_stream_excludes_the_wait_for_upstream_chunks(fake
     """Overhead is duration minus time waiting on the upstream, which for a stream includes the wait for every chunk.
 
     The fake sleeps 40 ms before each of its 8 events, so at least 0.32 s of each stream is upstream time.
+    A gateway starved of CPU may find two events already buffered and wait less for the second, so the
+    bound asserted is half the upstream time: an overhead that included the generation would break it.
     """
     config = make_config(fake_mistral.url)
     slow = config.agents["legal_agent"].model_copy(
@@ -414,7 +416,7 @@ def test_gateway_overhead_of_a_stream_excludes_the_wait_for_upstream_chunks(fake
         duration = gw.metric("genesis_request_duration_seconds_sum", **labels)
         overhead = gw.metric("genesis_gateway_overhead_seconds_sum", agent="legal_agent")
     assert duration >= 0.32
-    assert overhead <= duration - 0.3, (overhead, duration)
+    assert overhead <= duration - 0.16, (overhead, duration)
 
 
 def test_stream_is_relayed_as_it_arrives_not_buffered(fake_gateway: Gateway, fake_mistral: FakeMistral) -> None:
