@@ -39,16 +39,6 @@ from tests.support.servers import free_port, run_process, serve_app
 
 PENDING_METRICS: frozenset[str] = frozenset(
     {
-        # flags (gateway/metrics/flags.py, issue 3)
-        "genesis_flag_version",
-        "genesis_candidate_share_percent",
-        "genesis_agent_enabled",
-        "genesis_flags_staleness_seconds",
-        "genesis_redis_errors_total",
-        "genesis_srm_p_value",
-        "genesis_srm_detected",
-        "genesis_rollout_step",
-        "genesis_rollout_target_share_percent",
         # experiments (gateway/metrics/experiments.py)
         "genesis_ab_difference",
         "genesis_ab_ci_lower",
