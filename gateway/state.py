@@ -10,6 +10,7 @@ from litestar import Litestar, Request
 from prometheus_client import CollectorRegistry
 
 from gateway.auth import KeyRing
+from gateway.experiments.service import ExperimentService
 from gateway.flags.access import AdminTokens
 from gateway.flags.counts import AssignmentCounter, MemoryAssignmentCounter
 from gateway.flags.store import FlagStore
@@ -60,6 +61,8 @@ class GatewayState:
     """Scored samples and A/B moments (online scoring); the A/B analysis reads ``stats`` from it."""
     feedback: FeedbackDesk | None = None
     """Attributes and counts user ratings (``POST /v1/feedback``)."""
+    experiments: ExperimentService | None = None
+    """The A/B analysis (``/admin/experiments``, the rollout gate); present whenever ``results`` is."""
 
 
 def state_of(request: Request[Any, Any, Any]) -> GatewayState:

@@ -18,7 +18,7 @@ from gateway.bench.report_md import render_markdown
 from gateway.bench.roi import compute_roi
 from gateway.bench.runner import BenchRunner, ProgressSink, RetryPolicy
 from gateway.bench.summary import agent_results, gate, strongest_cases, summarize, weakest_cases
-from scoring.composite import Composite, ScoringConfig
+from scoring.composite import Composite, ScoringConfig, ScoringConfigError
 from scoring.suites import Case, Suite
 
 Mode = Literal["simulator", "config", "gateway"]
@@ -42,13 +42,18 @@ class BenchOptions:
     """The first is under test; the second, if any, is what it is compared against."""
     agents: tuple[str, ...] = ()
     """Only these agents' cases; empty = every agent of the suite."""
-    threshold: float = 8.0
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    """The scorers and pass threshold: the config's ``scoring.scorers``, as the online worker uses them."""
     concurrency: int = 16
     timeout_s: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cache_dir: Path | None = Path(".genesis-cache")
     seed: int = 0
     roi: RoiInputs | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self.scoring.threshold
 
 
 def select_cases(suite: Suite, agents: Sequence[str]) -> list[Case]:
@@ -78,7 +83,10 @@ async def run_benchmark(
     if len(set(options.targets)) != len(options.targets) or not options.targets:
         raise BenchError(f"targets must be distinct and at least one: {', '.join(options.targets)}")
     cases = select_cases(suite, options.agents)
-    composite = Composite(ScoringConfig(threshold=options.threshold))
+    try:
+        composite = Composite(options.scoring)
+    except ScoringConfigError as exc:
+        raise BenchError(f"scoring: {exc}") from exc
     cache = AnswerCache(options.cache_dir) if options.cache_dir is not None else None
     runner = BenchRunner(
         caller,

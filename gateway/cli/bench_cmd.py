@@ -33,6 +33,7 @@ from gateway.bench.run import Mode, select_cases
 from gateway.demo import demo_config
 from gateway.settings import ConfigError, GatewayConfig, load_config
 from gateway.upstream.factory import build_upstreams
+from scoring.composite import ScoringConfig
 from scoring.suites import Suite, SuiteError, load_suite
 
 EXIT_ERROR = 4
@@ -42,7 +43,8 @@ BENCH_HELP = (
     "score every answer, and write report.md, report.json and report.html into --out.\n\n"
     "Answers come from the built-in simulator when neither --config nor --gateway is given, from the config's "
     "upstreams with --config, or through a running gateway with --gateway (the mistralai SDK, forcing each variant "
-    "with X-Genesis-Variant, which the agent's allow_force_variant must permit; --config then only supplies prices)."
+    "with X-Genesis-Variant, which the agent's allow_force_variant must permit; --config then only supplies the "
+    "prices and scoring settings). Answers are scored with the config's scoring.scorers, as the online worker does."
     "\n\nExit status:\n\n"
     "0  every agent passes: its candidate averages at or above --threshold and is not significantly worse than its "
     "baseline\n\n"
@@ -79,7 +81,12 @@ def bench(
         str | None, typer.Option("--gateway", help="Base URL of a running gateway (no /v1) to benchmark through.")
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the three reports.")] = Path("bench-report"),
-    threshold: Annotated[float, typer.Option(min=0.0, max=10.0, help="Pass threshold (0–10).")] = 8.0,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=10.0, help="Pass threshold (0–10); default: the config's scoring.scorers.threshold, else 8.0."
+        ),
+    ] = None,
     models: Annotated[
         list[str] | None,
         typer.Option(
@@ -116,14 +123,14 @@ def bench(
     err = Console(stderr=True)
     try:
         loaded = load_suite(suite)
-        prices_config = load_config(config) if config is not None else None
+        gateway_config = load_config(config) if config is not None else None
     except (SuiteError, ConfigError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_ERROR) from exc
     options = BenchOptions(
         targets=_targets(models),
         agents=tuple(agents or ()),
-        threshold=threshold,
+        scoring=_scoring(gateway_config, threshold),
         concurrency=concurrency,
         timeout_s=timeout,
         retry=RetryPolicy(attempts=retries + 1, base_delay_s=backoff, max_delay_s=max(8.0, backoff)),
@@ -132,7 +139,7 @@ def bench(
         roi=None if finetune_cost is None else RoiInputs(finetune_cost, monthly_requests, roi_months, value_per_pass),
     )
     try:
-        caller, mode, source, prices = _caller(prices_config, config, gateway, api_key, timeout)
+        caller, mode, source, prices = _caller(gateway_config, config, gateway, api_key, timeout)
         report = _run(loaded, caller, prices, options, mode=mode, source=source, show=progress, console=err)
     except BenchError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -140,6 +147,12 @@ def bench(
     paths = write_reports(report, out)
     _print_summary(report, paths, Console())
     raise typer.Exit(report.gate.exit_code)
+
+
+def _scoring(config: GatewayConfig | None, threshold: float | None) -> ScoringConfig:
+    """The config's scorers (what the online worker scores with), the threshold overridden if given."""
+    scoring = config.scoring.scorers if config is not None else ScoringConfig()
+    return scoring if threshold is None else scoring.model_copy(update={"threshold": threshold})
 
 
 def _targets(models: list[str] | None) -> tuple[str, ...]:

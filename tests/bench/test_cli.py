@@ -127,3 +127,48 @@ def test_help_documents_the_exit_codes() -> None:
     assert "Exit status" in result.output
     for fragment in ("0  every agent passes", "3  an agent is below the threshold", "4  errors"):
         assert fragment in result.output
+
+
+SIM_CONFIG = """
+upstreams:
+  sim: {kind: simulated, simulator: {first_token_ms: 5}}
+agents:
+  qa_agent:
+    candidate: {model: "ft:sim:qa", upstream: sim}
+    baseline: {model: sim-base, upstream: sim}
+prices:
+  "ft:sim:qa": {input: 2, output: 6}
+  sim-base: {input: 1, output: 3}
+scoring:
+  scorers: {threshold: 9.9}
+"""
+
+
+def test_config_mode_scores_with_the_configs_scorers(tmp_path: Path) -> None:
+    """--config: its upstreams answer, its prices cost, and its scoring.scorers threshold gates (9.9 → exit 3)."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(SIM_CONFIG)
+    result = bench(tmp_path, "--config", str(config), "--agent", "qa_agent")
+    assert result.exit_code == 3, result.output
+    report = json.loads((result.out / "report.json").read_text())
+    assert report["mode"] == "config" and report["threshold"] == 9.9
+    assert report["overall"]["candidate"]["models"] == ["ft:sim:qa"]
+    assert report["agents"][0]["comparison"]["cost_ratio"] > 1
+
+
+def test_threshold_option_overrides_the_config(tmp_path: Path) -> None:
+    """--threshold beats the config's scoring.scorers.threshold."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(SIM_CONFIG)
+    result = bench(tmp_path, "--config", str(config), "--agent", "qa_agent", "--threshold", "5")
+    assert result.exit_code == 0, result.output
+    assert json.loads((result.out / "report.json").read_text())["threshold"] == 5.0
+
+
+def test_a_bad_config_exits_4_naming_the_field(tmp_path: Path) -> None:
+    """A config that does not validate is an error (exit 4) with the bad field's path."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(SIM_CONFIG.replace("threshold: 9.9", "threshold: 12"))
+    result = bench(tmp_path, "--config", str(config))
+    assert result.exit_code == 4
+    assert "scoring.scorers.threshold" in result.output
