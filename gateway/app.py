@@ -18,12 +18,14 @@ from prometheus_client import CollectorRegistry
 from gateway import __version__
 from gateway.api.admin import ADMIN_COMPONENTS, admin_router
 from gateway.api.chat import chat_completions
+from gateway.api.experiments import experiments_router
 from gateway.api.feedback import submit_feedback
 from gateway.api.health import healthz, metrics, readyz
 from gateway.api.models import list_models
 from gateway.auth import KeyRing
 from gateway.errors import GatewayError, NotFound
 from gateway.exchange import Observer, SampleSink
+from gateway.experiments.service import ExperimentService
 from gateway.flags.access import AdminTokens
 from gateway.flags.backend import open_flag_home
 from gateway.flags.health import RedisHealth
@@ -31,7 +33,7 @@ from gateway.flags.monitor import FlagMonitor
 from gateway.flags.redis_home import DEFAULT_PREFIX
 from gateway.flags.rollout import RolloutController, RolloutGate
 from gateway.flags.store import FlagStore
-from gateway.metrics import FlagMetrics, TrafficMetrics
+from gateway.metrics import ExperimentMetrics, FlagMetrics, TrafficMetrics
 from gateway.proxy import ChatProxy, request_id
 from gateway.routing.table import RouteTable
 from gateway.sampling.factory import build_scoring
@@ -91,18 +93,31 @@ def build_state(
         flag_metrics=flag_metrics,
     )
     state.probes.update(home.probes)
+    if state.results is not None:
+        state.experiments = ExperimentService(state.results, flags, config.experiments, ExperimentMetrics(registry))
     state.services += [
         home.counter,
         FlagMonitor(flags, home.counter, flag_metrics),
-        RolloutController(flags, home.lock, rollout_gate),
+        RolloutController(flags, home.lock, rollout_gate or state.experiments),
     ]
+    if state.experiments is not None:
+        state.services.append(state.experiments)
     return state
 
 
 def create_app(state: GatewayState) -> Litestar:
     """The ASGI app serving ``state``."""
     return Litestar(
-        route_handlers=[chat_completions, submit_feedback, list_models, healthz, readyz, metrics, admin_router()],
+        route_handlers=[
+            chat_completions,
+            submit_feedback,
+            list_models,
+            healthz,
+            readyz,
+            metrics,
+            admin_router(),
+            experiments_router(),
+        ],
         lifespan=[_lifespan],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         request_max_body_size=state.config.max_body_bytes,
@@ -140,7 +155,9 @@ def _error_response(err: GatewayError) -> Response[bytes]:
     return Response(err.body(), status_code=err.status, media_type="application/json", headers=err.headers)
 
 
-def _gateway_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[bytes]:
+def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[bytes]:
+    if "x-request-id" not in exc.headers:  # raised outside the proxy, which sets it
+        exc.headers["x-request-id"] = request_id(request.headers)
     return _error_response(exc)
 
 

@@ -58,6 +58,15 @@ class KeyRing:
         if not caller.may_call(agent):
             raise Forbidden(f"key {caller.name!r} may not call agent {agent!r}", code="agent_not_allowed")
 
+    @staticmethod
+    def check_passthrough(caller: Caller, model: str) -> None:
+        """403 unless the key covers every agent (``*``): a key scoped to agents may not bypass them."""
+        if "*" not in caller.agents:
+            raise Forbidden(
+                f"key {caller.name!r} is scoped to agents and may not call model {model!r} directly",
+                code="model_not_allowed",
+            )
+
 
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()

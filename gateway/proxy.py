@@ -92,6 +92,7 @@ class ChatProxy:
             self._keys.check(caller, target.agent)
             endpoint = self._assign(ex, target, call, headers)
         else:
+            self._keys.check_passthrough(caller, target.endpoint.model)
             endpoint = target.endpoint
             ex.model = endpoint.model
         payload = call.body

@@ -13,11 +13,14 @@ _CAPABILITIES = {"completion_chat": True, "function_calling": True, "completion_
 
 @get(["/v1/models", "/models"], summary="List agents and models", include_in_schema=True)
 async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Every agent alias, then every concrete model the gateway passes through."""
+    """The agent aliases the caller's key may call, then (for unscoped keys) the pass-through models."""
     state = state_of(request)
+    caller = state.keys.authenticate(request.headers.get("authorization"))
     created = int(state.started_at)
     cards: list[dict[str, Any]] = []
     for agent, target in state.routes.agents.items():
+        if not caller.may_call(agent):
+            continue
         cards.append(
             _card(
                 agent,
@@ -26,7 +29,8 @@ async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
                 or f"{agent}: {target.candidate.model} (candidate) vs {target.baseline.model} (baseline)",
             )
         )
-    cards.extend(_card(model, created, description="passed through") for model in state.routes.models)
+    if "*" in caller.agents:
+        cards.extend(_card(model, created, description="passed through") for model in state.routes.models)
     return {"object": "list", "data": cards}
 
 

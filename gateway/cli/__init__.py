@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from gateway.cli.ab_cmd import app as ab_app
 from gateway.cli.bench_cmd import BENCH_HELP, bench
 from gateway.cli.export_cmd import app as export_app
 from gateway.cli.flags_cmd import app as flags_app
@@ -28,6 +29,7 @@ app.command(name="worker", help=worker.__doc__)(worker)
 app.add_typer(export_app, name="export")
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(flags_app, name="flags")
+app.add_typer(ab_app, name="ab")
 app.command(name="bench", help=BENCH_HELP)(bench)
 
 

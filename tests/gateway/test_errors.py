@@ -176,6 +176,27 @@ def test_valid_keys_reach_their_agents_only(auth_gateway: Gateway) -> None:
         ).chat.completions.create(model="qa_agent", messages=PROMPT)  # type: ignore[arg-type]
 
 
+def test_scoped_keys_may_not_bypass_their_agents(auth_gateway: Gateway) -> None:
+    """A key scoped to agents gets 403 on a pass-through model; a '*' key may call it."""
+    support = Mistral(api_key=KEYS["SUPPORT_KEY"], server_url=auth_gateway.url)
+    with pytest.raises(errors.SDKError) as info:
+        support.chat.complete(model="sim-base", messages=PROMPT)
+    assert info.value.status_code == 403
+    assert "may not call model 'sim-base' directly" in info.value.message
+    platform = Mistral(api_key=KEYS["PLATFORM_KEY"], server_url=auth_gateway.url)
+    assert platform.chat.complete(model="sim-base", messages=PROMPT).choices
+
+
+def test_model_list_needs_a_key_and_shows_what_it_may_call(auth_gateway: Gateway) -> None:
+    """With keys configured, /v1/models is 401 without a key and lists only the key's agents."""
+    with httpx2.Client(base_url=auth_gateway.url) as http:
+        assert_mistral_error(http.get("/v1/models"), 401, "unauthorized")
+    scoped = Mistral(api_key=KEYS["SUPPORT_KEY"], server_url=auth_gateway.url).models.list()
+    assert [card.id for card in scoped.data or []] == ["support_agent"]
+    everything = Mistral(api_key=KEYS["PLATFORM_KEY"], server_url=auth_gateway.url).models.list()
+    assert {"support_agent", "qa_agent", "sim-base"} <= {card.id for card in everything.data or []}
+
+
 def test_body_over_max_body_bytes_is_413(auth_gateway: Gateway) -> None:
     """A body larger than max_body_bytes gets 413 request_too_large, before any upstream is called."""
     big = {"model": "support_agent", "messages": [{"role": "user", "content": "x" * 4096}]}

@@ -1,0 +1,95 @@
+"""``/admin/experiments`` over HTTP on a served gateway: auth, per-dimension numbers, promote and rollback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+
+from tests.experiments.served import AGENT, RO, Served, served_gateway
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """A gateway with 200 scored answers per arm of support_agent (candidate ~8.7, baseline ~8.1)."""
+    with served_gateway() as gateway:
+        yield gateway
+
+
+def test_reading_needs_an_admin_token(served: Served) -> None:
+    """No token is 401 in the Mistral error shape; a read-only token may read."""
+    answer = served.call("GET", "/admin/experiments", token=None)
+    assert answer.status_code == 401
+    assert answer.json()["object"] == "error"
+    assert served.call("GET", "/admin/experiments", token=RO).status_code == 200
+
+
+def test_list_shows_every_agent_with_its_verdict(served: Served) -> None:
+    """Both agents are listed; the one with scores is promoted, the one without waits."""
+    data = {r["agent"]: r for r in served.call("GET", "/admin/experiments", token=RO).json()["data"]}
+    assert set(data) == {"qa_agent", AGENT}
+    assert data[AGENT]["verdict"] == "promote" and data[AGENT]["gate"] == "proceed"
+    assert data["qa_agent"]["verdict"] == "continue" and data["qa_agent"]["gate"] == "hold"
+
+
+def test_one_agent_per_dimension(served: Served) -> None:
+    """Overall first, then the pass rate, then the scorers' dimensions: n per arm, difference, interval, p."""
+    report = served.call("GET", f"/admin/experiments/{AGENT}", token=RO).json()
+    assert report["samples"] == {"candidate": 200, "baseline": 200}
+    assert [d["dimension"] for d in report["dimensions"]] == ["overall", "pass", "specificity"]
+    overall = report["dimensions"][0]
+    assert overall["candidate"]["n"] == 200 and overall["baseline"]["n"] == 200
+    comparison = overall["comparison"]
+    assert comparison["method"] == "sequential"
+    assert comparison["ci_lower"] < comparison["difference"] < comparison["ci_upper"]
+    assert 0.3 < comparison["difference"] < 0.9 and comparison["p_value"] < 0.01
+    assert overall["fixed_horizon"]["method"] == "welch"
+    assert report["dimensions"][1]["fixed_horizon"]["method"] == "two_proportion"
+    assert report["reasons"] and report["threshold"] == 8.0 and report["min_samples"] == 150
+
+
+def test_unknown_agent_is_404(served: Served) -> None:
+    """An agent the config does not name: 404 with a clear message."""
+    answer = served.call("GET", "/admin/experiments/nobody", token=RO)
+    assert answer.status_code == 404
+    assert "nobody" in answer.json()["message"]
+    assert served.call("POST", "/admin/experiments/nobody/rollback").status_code == 404
+
+
+def test_writes_need_a_read_write_token(served: Served) -> None:
+    """A read-only token gets 403 on promote and rollback, and the share does not move."""
+    assert served.call("POST", f"/admin/experiments/{AGENT}/promote", token=RO).status_code == 403
+    assert served.call("POST", f"/admin/experiments/{AGENT}/rollback", token=RO).status_code == 403
+    assert served.call("GET", f"/admin/agents/{AGENT}", token=RO).json()["candidate_share"] == 30
+
+
+def test_promote_then_rollback_are_audited_and_counted(served: Served) -> None:
+    """Promote sets 100 %, rollback 0 %, both under the admin's name; the rollback counter moves."""
+    promoted = served.call("POST", f"/admin/experiments/{AGENT}/promote").json()
+    assert promoted["flags"]["candidate_share"] == 100 and promoted["actor"] == "alice"
+    rolled = served.call("POST", f"/admin/experiments/{AGENT}/rollback").json()
+    assert rolled["flags"]["candidate_share"] == 0 and rolled["action"] == "rollback"
+    history = served.call("GET", f"/admin/agents/{AGENT}/history", token=RO).json()["data"]
+    assert [e["actor"] for e in history[:2]] == ["alice", "alice"]
+    assert served.registry.get_sample_value("genesis_ab_rollbacks_total", {"agent": AGENT}) == 1
+
+
+def test_metrics_endpoint_carries_the_analysis(served: Served) -> None:
+    """After the service's first pass /metrics shows the verdict and the difference with their labels."""
+    deadline = time.monotonic() + 5
+    text = ""
+    while 'genesis_ab_verdict{agent="support_agent",verdict="promote"} 1.0' not in text:
+        assert time.monotonic() < deadline, "no analysis pass in /metrics within 5 s"
+        time.sleep(0.05)
+        text = httpx2.get(served.url + "/metrics", timeout=10).text
+    assert 'genesis_ab_difference{agent="support_agent",dimension="overall"}' in text
+    assert 'genesis_ab_samples{agent="support_agent",variant="candidate"} 200.0' in text
+
+
+def test_routes_are_in_the_openapi_schema(served: Served) -> None:
+    """The experiment routes are documented with the admin security scheme."""
+    paths = httpx2.get(served.url + "/schema/openapi.json", timeout=10).json()["paths"]
+    assert "/admin/experiments/{agent}/rollback" in paths
+    assert paths["/admin/experiments"]["get"]["security"] == [{"adminToken": []}]
