@@ -50,6 +50,7 @@ class ExperimentMetrics:
     def export(self, analysis: AgentAnalysis, verdict: Verdict) -> None:
         """Publish one agent's analysis and verdict; dimensions without a comparison lose their series."""
         agent = analysis.agent
+        self.rollbacks.labels(agent)  # the series exists at 0 before any rollback, so increase() works from the start
         for variant, count in analysis.samples.items():
             self.samples.labels(agent, variant).set(count)
         for name, result in analysis.dimensions.items():
