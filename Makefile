@@ -33,8 +33,8 @@ services:
 	bash scripts/ensure-services.sh
 
 lint:
-	$(VENV)/bin/ruff check gateway scoring tests
-	$(VENV)/bin/ruff format --check gateway scoring tests
+	$(VENV)/bin/ruff check gateway scoring dashboards tests
+	$(VENV)/bin/ruff format --check gateway scoring dashboards tests
 
 typecheck:
 	$(VENV)/bin/mypy
@@ -44,3 +44,12 @@ pytest:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+
+## make bench: the request-path benchmark (nginx upstream, wrk, gateway vs passthrough); docs/performance.md.
+.PHONY: bench-smoke
+bench: install services
+	$(PY) -m benchmarks.run
+
+## make bench-smoke: the same harness for a few seconds with small counts, proving it still runs.
+bench-smoke: install services
+	$(PY) -m benchmarks.run --smoke --out benchmarks/results/smoke

@@ -47,3 +47,15 @@ if [ -x "$venv_python" ]; then
         || "$venv_python" -m pip install -q --disable-pip-version-check "helm-python-sdk==0.2.2" >/dev/null
     echo "helm engine: $("$venv_python" -c 'import helm_python; print(helm_python.helm_sdk_version())' 2>/dev/null)"
 fi
+
+# ---- The request-path benchmark (make bench, make bench-smoke): nginx as the upstream, wrk as the load ----
+# Debian's packages; nginx is only ever started by the benchmark itself, on a free port (the package's own
+# service is not started where there is no init system, and is never relied on).
+bench_missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || bench_missing+=(nginx-light)
+command -v wrk >/dev/null || bench_missing+=(wrk)
+command -v taskset >/dev/null || bench_missing+=(util-linux)
+if [ "${#bench_missing[@]}" -gt 0 ]; then
+    apt_install "${bench_missing[@]}"
+fi
+echo "benchmark tools: nginx, wrk"

@@ -1,0 +1,447 @@
+"""Runs the request-path benchmark and writes ``results.json`` and ``results.md``.
+
+    python -m benchmarks.run            # the full run (make bench), about six minutes
+    python -m benchmarks.run --smoke    # a few seconds: proves the harness works (make bench-smoke)
+
+Layout on a two-core machine: the load generator (wrk), nginx, the paced upstream and this
+harness on core 0; the server being measured alone on core 1. Each figure is the median of
+``--rounds`` short runs, and the targets take turns within a round, so a burst of load from
+elsewhere on the machine hits all of them alike. Everything started is stopped on exit,
+Ctrl-C, an error or the ``--max-minutes`` alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.loadgen import run_wrk, write_script
+from benchmarks.procs import Processes, cpu_seconds, settle
+from benchmarks.targets import (
+    AGENT_KEY,
+    FIXED_AGENT,
+    PACED_AGENT,
+    SLOW_AGENT,
+    TTFB_MODEL,
+    Server,
+    gateway_config,
+    nginx_binary,
+    start_gateway,
+    start_nginx,
+    start_paced,
+    start_passthrough,
+)
+from benchmarks.ttfb import time_to_first_byte
+from benchmarks.upstream import MODEL, request_body
+
+SECTIONS = ("path", "ttfb", "streams", "workers", "servers")
+
+
+@dataclass
+class Options:
+    smoke: bool
+    seconds: float
+    rounds: int
+    connections: tuple[int, ...]
+    streams: int
+    stream_model: str
+    stream_seconds: float
+    ttfb_count: int
+    sections: tuple[str, ...]
+    server: str
+    out: Path
+    load_core: str | None
+    server_core: str | None
+
+
+def parse(argv: list[str] | None) -> Options:
+    p = argparse.ArgumentParser(description="Request-path benchmark of the gateway (see docs/performance.md).")
+    p.add_argument("--smoke", action="store_true", help="a few seconds, small counts: proves the harness runs")
+    p.add_argument("--seconds", type=float, default=4.0, help="length of one wrk run")
+    p.add_argument("--rounds", type=int, default=3, help="runs per figure (the median is reported)")
+    p.add_argument("--connections", default="1,16", help="connection counts of the path section")
+    p.add_argument("--streams", type=int, default=1000, help="slow streams held at once")
+    p.add_argument("--sections", default=",".join(s for s in SECTIONS if s != "servers"), help="comma-separated")
+    p.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn", help="server of the path section")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    p.add_argument("--max-minutes", type=float, default=20.0, help="hard limit: stop everything after this")
+    a = p.parse_args(argv)
+    two_cores = (os.cpu_count() or 1) >= 2
+    signal.alarm(int(a.max_minutes * 60))
+    if a.smoke:
+        return Options(
+            smoke=True,
+            seconds=1,
+            rounds=1,
+            connections=(2,),
+            streams=20,
+            stream_model="pace-100x10",
+            stream_seconds=2,
+            ttfb_count=10,
+            sections=("path", "ttfb", "streams"),
+            server=a.server,
+            out=a.out,
+            load_core="0" if two_cores else None,
+            server_core="1" if two_cores else None,
+        )
+    return Options(
+        smoke=False,
+        seconds=a.seconds,
+        rounds=a.rounds,
+        connections=tuple(int(c) for c in a.connections.split(",")),
+        streams=a.streams,
+        stream_model="pace-500x20",
+        stream_seconds=20,
+        ttfb_count=300,
+        sections=tuple(s for s in a.sections.split(",") if s),
+        server=a.server,
+        out=a.out,
+        load_core="0" if two_cores else None,
+        server_core="1" if two_cores else None,
+    )
+
+
+def _headers(*, gateway: bool, stream: bool) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream" if stream else "application/json",
+        "Authorization": f"Bearer {AGENT_KEY}" if gateway else "Bearer upstream-key",
+    }
+    if gateway:
+        headers["X-Genesis-User"] = "user-48213"
+    return headers
+
+
+class Bench:
+    """One run: the processes it started and the figures it measured."""
+
+    def __init__(self, opts: Options, procs: Processes):
+        self.opts = opts
+        self.procs = procs
+        self.workdir = procs.workdir
+        self.nginx = start_nginx(procs, opts.load_core)
+        self.paced = start_paced(procs, opts.load_core)
+        self._measured: list[Server] = []
+
+    def _gateway(self, name: str, rate: float, **kwargs: Any) -> Server:
+        config = gateway_config(
+            self.workdir, name, nginx=self.nginx, paced=self.paced, sample_rate=rate, slow_model=self.opts.stream_model
+        )
+        kwargs.setdefault("cores", self.opts.server_core)
+        server = start_gateway(self.procs, name, config, **kwargs)
+        self._measured.append(server)
+        return server
+
+    def _wrk(self, server: Server, *, gateway: bool, stream: bool, conns: int, model: str) -> dict[str, Any]:
+        name = f"{'gw' if gateway else 'up'}-{'sse' if stream else 'json'}-{model}.lua".replace(":", "_")
+        script = write_script(
+            self.workdir / name, request_body(model, stream=stream), _headers(gateway=gateway, stream=stream)
+        )
+        settle([pid for s in self._measured for pid in s.pids()])
+        pids = server.pids()
+        before = cpu_seconds(pids)
+        result = run_wrk(
+            server.url + "/v1/chat/completions",
+            script,
+            connections=conns,
+            seconds=self.opts.seconds,
+            cores=self.opts.load_core,
+        )
+        used = cpu_seconds(pids) - before
+        row: dict[str, Any] = result.as_dict()
+        row["cpu_us_per_req"] = used / result.requests * 1e6 if result.requests and server is not self.nginx else None
+        return row
+
+    def path(self) -> dict[str, Any]:
+        """Throughput and latency at each connection count, JSON and SSE answers, for every target."""
+        pass_through = start_passthrough(
+            self.procs, "passthrough", self.nginx, cores=self.opts.server_core, server=self.opts.server
+        )
+        self._measured.append(pass_through)
+        gw_off = self._gateway("gateway-sample-0", 0.0, server=self.opts.server)
+        gw_all = self._gateway("gateway-sample-1", 1.0, server=self.opts.server)
+        targets: dict[str, tuple[Server, bool]] = {
+            "upstream (nginx)": (self.nginx, False),
+            "passthrough": (pass_through, False),
+            "gateway, sampling 0 %": (gw_off, True),
+            "gateway, sampling 100 %": (gw_all, True),
+        }
+        scenarios = []
+        for stream in (False, True):
+            for conns in self.opts.connections:
+                rounds: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
+                for _ in range(self.opts.rounds):
+                    for target, (server, is_gw) in targets.items():
+                        model = FIXED_AGENT if is_gw else MODEL
+                        rounds[target].append(self._wrk(server, gateway=is_gw, stream=stream, conns=conns, model=model))
+                scenarios.append(_scenario("SSE" if stream else "JSON", conns, rounds))
+        rss = {
+            name: round(max(server.rss_mb()), 1) for name, (server, _) in targets.items() if server is not self.nginx
+        }
+        return {"scenarios": scenarios, "rss_mb": rss}
+
+    def ttfb(self) -> dict[str, Any]:
+        """Time to first byte, one request at a time, through each target to the paced upstream."""
+        gw = self._gateway("gateway-ttfb", 0.0)
+        pass_through = start_passthrough(
+            self.procs, "passthrough-paced", self.paced, cores=self.opts.server_core, server="uvicorn"
+        )
+        self._measured.append(pass_through)
+        direct_body = request_body(TTFB_MODEL, stream=True).encode()
+        gw_body = request_body(PACED_AGENT, stream=True).encode()
+        targets = {
+            "upstream (paced)": (self.paced, direct_body, _headers(gateway=False, stream=True)),
+            "passthrough": (pass_through, direct_body, _headers(gateway=False, stream=True)),
+            "gateway": (gw, gw_body, _headers(gateway=True, stream=True)),
+        }
+        out = {}
+        for name, (server, body, headers) in targets.items():
+            settle([pid for s in self._measured for pid in s.pids()])
+            out[name] = time_to_first_byte(server.url, body, headers, self.opts.ttfb_count)
+        base = out["upstream (paced)"]
+        for name, row in out.items():
+            if name != "upstream (paced)":
+                row["added_p50_ms"] = row["p50_ms"] - base["p50_ms"]
+                row["added_p99_ms"] = row["p99_ms"] - base["p99_ms"]
+        self.procs.stop(gw.proc)
+        self.procs.stop(pass_through.proc)
+        self._measured.remove(gw)
+        self._measured.remove(pass_through)
+        return {"model": TTFB_MODEL, "targets": out}
+
+    def streams(self) -> dict[str, Any]:
+        """``--streams`` slow streams at once through one fresh gateway: held, and at what memory."""
+        gw = self._gateway("gateway-streams", 0.0)
+        settle(gw.pids())
+        idle = max(gw.rss_mb())
+        gap_ms, events = (int(x) for x in self.opts.stream_model.removeprefix("pace-").split("x"))
+        stream_s = gap_ms * (events - 1) / 1000
+        script = write_script(
+            self.workdir / "slow.lua", request_body(SLOW_AGENT, stream=True), _headers(gateway=True, stream=True)
+        )
+        result = run_wrk(
+            gw.url + "/v1/chat/completions",
+            script,
+            connections=self.opts.streams,
+            seconds=self.opts.stream_seconds,
+            cores=self.opts.load_core,
+            timeout_s=stream_s * 3 + 5,
+        )
+        row = {
+            "connections": self.opts.streams,
+            "stream_s": stream_s,
+            "completed": result.requests,
+            "errors": result.errors,
+            "p50_ms": result.p50_ms,
+            "p99_ms": result.p99_ms,
+            "rss_start_mb": round(idle, 1),
+            "rss_peak_mb": round(max(gw.peak_mb()), 1),
+            "rss_after_mb": round(max(gw.rss_mb()), 1),
+        }
+        self.procs.stop(gw.proc)
+        self._measured.remove(gw)
+        return row
+
+    def workers(self) -> dict[str, Any]:
+        """The gateway (and the passthrough, for the machine's own ceiling) with one and two workers on both cores."""
+        both = "0,1" if self.opts.load_core else None
+        targets: dict[str, tuple[Callable[[], Server], bool, int]] = {
+            "gateway": (lambda: self._gateway("gateway-w1", 0.0, cores=both), True, 1),
+            "gateway ×2": (lambda: self._gateway("gateway-w2", 0.0, cores=both, workers=2), True, 2),
+        }
+        rows: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
+        for _ in range(self.opts.rounds):
+            for target, (start, is_gw, _n) in targets.items():
+                server = start()  # one at a time: idle workers of the other would still hold memory, not CPU
+                model = FIXED_AGENT if is_gw else MODEL
+                old_core, self.opts.load_core = self.opts.load_core, both
+                try:
+                    rows[target].append(self._wrk(server, gateway=is_gw, stream=False, conns=32, model=model))
+                finally:
+                    self.opts.load_core = old_core
+                self.procs.stop(server.proc)
+                self._measured.remove(server)
+        out = {t: {**_median(rows[t]), "workers": targets[t][2]} for t in targets}
+        out["gateway ×2"]["scaling"] = out["gateway ×2"]["rps"] / out["gateway"]["rps"]
+        return {"connections": 32, "targets": out}
+
+    def servers(self) -> dict[str, Any]:
+        """The same gateway under uvicorn (uvloop, httptools) and granian, taking turns."""
+        servers = {name: self._gateway(f"gateway-{name}", 0.0, server=name) for name in ("uvicorn", "granian")}
+        out: dict[str, Any] = {}
+        for stream in (False, True):
+            rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in servers}
+            for _ in range(self.opts.rounds):
+                for name, server in servers.items():
+                    rounds[name].append(self._wrk(server, gateway=True, stream=stream, conns=16, model=FIXED_AGENT))
+            for name in servers:
+                out[f"{name} ({'SSE' if stream else 'JSON'})"] = {
+                    **_median(rounds[name]),
+                    "mode": "SSE" if stream else "JSON",
+                    "connections": 16,
+                }
+        return {"targets": out}
+
+
+def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req")
+    out: dict[str, Any] = {}
+    for k in keys:
+        values = [r[k] for r in rows if r.get(k) is not None]
+        out[k] = round(statistics.median(values), 3) if values else None
+    out["errors"] = sum(r["errors"] for r in rows)
+    out["requests"] = sum(r["requests"] for r in rows)
+    out["rounds"] = rows
+    return out
+
+
+def _scenario(mode: str, conns: int, rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    targets = {t: _median(r) for t, r in rounds.items()}
+    direct = targets["upstream (nginx)"]
+    base = targets["passthrough"]["rps"]
+    for name, row in targets.items():
+        if name.startswith("upstream"):
+            continue
+        row["ratio"] = round(row["rps"] / base, 3) if base else None
+        row["added_p50_ms"] = round(row["p50_ms"] - direct["p50_ms"], 3)
+        row["added_p99_ms"] = round(row["p99_ms"] - direct["p99_ms"], 3)
+    return {"mode": mode, "connections": conns, "targets": targets}
+
+
+def goals(sections: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's goals against this run's figures."""
+    out: list[dict[str, Any]] = []
+
+    def add(goal: str, value: float, limit: float, *, at_least: bool, fmt: str) -> None:
+        met = value >= limit if at_least else value <= limit
+        out.append({"goal": goal, "measured": fmt.format(value), "value": value, "met": met})
+
+    if "path" in sections:
+        by = {(s["mode"], s["connections"]): s["targets"] for s in sections["path"]["scenarios"]}
+        many = max(c for _, c in by)
+        for mode in ("JSON", "SSE"):
+            for target in ("gateway, sampling 0 %", "gateway, sampling 100 %"):
+                ratio = by[(mode, many)][target]["ratio"]
+                add(
+                    f"{target}, {mode}, {many} conns: req/s ≥ 0.8 × passthrough",
+                    ratio,
+                    0.8,
+                    at_least=True,
+                    fmt="{:.2f} ×",
+                )
+        if ("JSON", 1) in by:
+            one = by[("JSON", 1)]["gateway, sampling 0 %"]
+            add("added latency at 1 conn, p50 ≤ 0.5 ms", one["added_p50_ms"], 0.5, at_least=False, fmt="{:.3f} ms")
+            add("added latency at 1 conn, p99 ≤ 2 ms", one["added_p99_ms"], 2.0, at_least=False, fmt="{:.3f} ms")
+        rss = max(v for k, v in sections["path"]["rss_mb"].items() if k.startswith("gateway"))
+        add("RSS after the load ≤ 100 MB per worker", rss, 100, at_least=False, fmt="{:.0f} MB")
+    if "ttfb" in sections:
+        added = sections["ttfb"]["targets"]["gateway"]["added_p50_ms"]
+        add("streaming TTFB added, p50 ≤ 0.5 ms", added, 0.5, at_least=False, fmt="{:.3f} ms")
+    if "streams" in sections:
+        s = sections["streams"]
+        add(
+            f"{s['connections']:,} slow streams held, RSS < 300 MB",
+            s["rss_peak_mb"],
+            300,
+            at_least=False,
+            fmt="{:.0f} MB peak",
+        )
+    if "workers" in sections:
+        scaling = sections["workers"]["targets"]["gateway ×2"]["scaling"]
+        add("--workers 2 on two cores ≥ 1.7 × one worker", scaling, 1.7, at_least=True, fmt="{:.2f} ×")
+    return out
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {"cpus": os.cpu_count(), "cpu_model": model, "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run(opts: Options, procs: Processes) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "command": shlex.join(["python", "-m", "benchmarks.run", *sys.argv[1:]]),
+        "machine": machine(),
+        "options": {"rounds": opts.rounds, "seconds": opts.seconds, "smoke": opts.smoke, "server": opts.server},
+        "sections": {},
+        "notes": [],
+    }
+    bench = Bench(opts, procs)
+    for section in opts.sections:
+        started = time.monotonic()
+        print(f"[bench] {section} ...", file=sys.stderr, flush=True)
+        results["sections"][section] = getattr(bench, section)()
+        print(f"[bench] {section} done in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+    results["machine"]["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    results["goals"] = goals(results["sections"])
+    return results
+
+
+def check_sane(results: dict[str, Any]) -> list[str]:
+    """What makes a smoke run fail: errors, or figures no working setup produces."""
+    problems = []
+    for s in results["sections"].get("path", {}).get("scenarios", []):
+        for target, r in s["targets"].items():
+            if r["errors"] or r["rps"] <= 0 or not 0 < r["p50_ms"] < 1000:
+                problems.append(
+                    f"{s['mode']} {s['connections']} conns, {target}: {r['rps']:.0f} req/s, {r['errors']} errors"
+                )
+    streams = results["sections"].get("streams")
+    if streams and (streams["errors"] or not streams["completed"]):
+        problems.append(f"slow streams: {streams['completed']} completed, {streams['errors']} errors")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(argv)
+    for tool in ("nginx", "wrk", "taskset"):
+        if (nginx_binary() if tool == "nginx" else shutil.which(tool)) is None:
+            print(f"error: {tool} is not installed (bash scripts/ensure-services.sh installs it)", file=sys.stderr)
+            return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)
+    if opts.load_core is not None:
+        os.sched_setaffinity(0, {int(opts.load_core)})  # the harness (and the TTFB client) stays off the server's core
+    procs = Processes(Path(tempfile.mkdtemp(prefix="genesis-bench-")))
+    try:
+        results = run(opts, procs)
+    except KeyboardInterrupt as exc:
+        print(f"[bench] interrupted ({exc}); everything started was stopped", file=sys.stderr)
+        return 130
+    finally:
+        procs.close()
+        shutil.rmtree(procs.workdir, ignore_errors=True)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    (opts.out / "results.json").write_text(json.dumps(results, indent=2))
+    text = report.markdown(results)
+    (opts.out / "results.md").write_text(text)
+    print(text)
+    problems = check_sane(results) if opts.smoke else []
+    for problem in problems:
+        print(f"[bench] not sane: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

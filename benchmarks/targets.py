@@ -1,0 +1,180 @@
+"""What a run measures: the upstreams, the passthrough and gateway processes, each started its own way.
+
+The gateway is started exactly as production starts it (``genesis-gateway serve --config ...``),
+with a config that points an upstream of kind ``mistral`` at nginx and another at the paced
+upstream, an agent key, and the sample rate of the scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.procs import Proc, Processes, free_port, memory_kb, serving_pids, wait_port
+from benchmarks.upstream import nginx_config
+
+AGENT_KEY = "bench-agent-key"
+FIXED_AGENT = "bench_agent"
+PACED_AGENT = "paced_agent"
+SLOW_AGENT = "slow_agent"
+TTFB_MODEL = "pace-5x4"
+"""First event at once, then three more 5 ms apart."""
+
+_CONFIG = """
+upstreams:
+  fixed:
+    kind: mistral
+    base_url: http://127.0.0.1:{nginx}
+    api_key_env: MISTRAL_API_KEY
+    max_connections: 2000
+    timeout_s: 60
+  paced:
+    kind: mistral
+    base_url: http://127.0.0.1:{paced}
+    api_key_env: MISTRAL_API_KEY
+    max_connections: 2000
+    timeout_s: 60
+agents:
+  {fixed_agent}:
+    candidate: {{model: "ft:open-mistral-7b:bench:candidate", upstream: fixed}}
+    baseline: {{model: open-mistral-7b, upstream: fixed}}
+    candidate_share: 50
+    sample_rate: {rate}
+  {paced_agent}:
+    candidate: {{model: {ttfb_model}, upstream: paced}}
+    baseline: {{model: {ttfb_model}, upstream: paced}}
+    sample_rate: {rate}
+  {slow_agent}:
+    candidate: {{model: {slow_model}, upstream: paced}}
+    baseline: {{model: {slow_model}, upstream: paced}}
+    sample_rate: 0
+prices:
+  open-mistral-7b: {{input: 0.25, output: 0.25}}
+  "ft:open-mistral-7b:bench:candidate": {{input: 0.75, output: 0.75}}
+auth:
+  keys:
+    - {{name: bench, key_env: BENCH_AGENT_KEY, agents: ["*"]}}
+"""
+
+
+@dataclass
+class Server:
+    """A started HTTP server and where it listens."""
+
+    proc: Proc
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def pids(self) -> list[int]:
+        return serving_pids(self.proc.pid)
+
+    def rss_mb(self) -> list[float]:
+        """Resident memory of each serving process, in MB."""
+        return [memory_kb(pid) / 1024 for pid in self.pids()]
+
+    def peak_mb(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each serving process, in MB."""
+        return [memory_kb(pid, "VmHWM") / 1024 for pid in self.pids()]
+
+
+def nginx_binary() -> str | None:
+    """nginx lives in /usr/sbin, which a non-login PATH may lack."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def start_nginx(procs: Processes, cores: str | None) -> Server:
+    port = free_port()
+    conf = nginx_config(procs.workdir, port)
+    proc = procs.start(
+        "nginx", [nginx_binary() or "nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr"], cores=cores
+    )
+    wait_port(port, proc)
+    return Server(proc, port)
+
+
+def start_paced(procs: Processes, cores: str | None) -> Server:
+    port = free_port()
+    proc = procs.start("paced", [sys.executable, "-m", "benchmarks.slow_upstream", "--port", str(port)], cores=cores)
+    wait_port(port, proc)
+    return Server(proc, port)
+
+
+def start_passthrough(procs: Processes, name: str, upstream: Server, *, cores: str | None, server: str) -> Server:
+    port = free_port()
+    env = {"PASSTHROUGH_UPSTREAM": upstream.url}
+    argv = [sys.executable, "-m", "benchmarks.passthrough", "--port", str(port)]
+    if server == "granian":
+        argv = granian_argv("benchmarks.passthrough:create_app", port, workers=1)
+    proc = procs.start(name, argv, cores=cores, env=env)
+    wait_port(port, proc)
+    return Server(proc, port)
+
+
+def gateway_config(
+    workdir: Path, name: str, *, nginx: Server, paced: Server, sample_rate: float, slow_model: str
+) -> Path:
+    path = workdir / f"{name}.yaml"
+    path.write_text(
+        _CONFIG.format(
+            nginx=nginx.port,
+            paced=paced.port,
+            rate=sample_rate,
+            fixed_agent=FIXED_AGENT,
+            paced_agent=PACED_AGENT,
+            slow_agent=SLOW_AGENT,
+            ttfb_model=TTFB_MODEL,
+            slow_model=slow_model,
+        )
+    )
+    return path
+
+
+def granian_argv(target: str, port: int, *, workers: int) -> list[str]:
+    """Granian serving an ASGI app factory with the settings uvicorn gets (uvloop, no access log)."""
+    granian = str(Path(sys.executable).with_name("granian"))
+    argv = [granian, "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    return [*argv, "--workers", str(workers), "--loop", "uvloop", "--log-level", "warning", "--no-ws", target]
+
+
+def start_gateway(
+    procs: Processes,
+    name: str,
+    config: Path,
+    *,
+    cores: str | None,
+    workers: int = 1,
+    server: str = "uvicorn",
+    extra_env: dict[str, str] | None = None,
+) -> Server:
+    """``genesis-gateway serve`` (or the same app under granian) with ``config``."""
+    port = free_port()
+    env = {
+        "MISTRAL_API_KEY": "bench-upstream-key",
+        "BENCH_AGENT_KEY": AGENT_KEY,
+        "GATEWAY_LOG_FORMAT": "json",
+        "GATEWAY_CONFIG": str(config),
+        **(extra_env or {}),
+    }
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if server == "granian":
+        argv = granian_argv("gateway.asgi:create_from_env", port, workers=workers)
+        if workers > 1:
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(procs.workdir / f"{name}-metrics")
+            Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir()
+    else:
+        cli = str(Path(sys.executable).with_name("genesis-gateway"))
+        argv = [cli, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
+    proc = procs.start(name, argv, cores=cores, env=env)
+    wait_port(port, proc, timeout=60)
+    if workers > 1:  # every worker must be up before the load starts
+        deadline = time.monotonic() + 30
+        while len(serving_pids(proc.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return Server(proc, port)
