@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
 from gateway.experiments.service import AUTO_ACTOR, ExperimentService
 from gateway.flags.model import FlagChange
+from gateway.flags.redis_home import RedisKeys
+from gateway.flags.redis_home import redis_client as new_client
+from gateway.flags.redis_store import RedisFlagStore
 from gateway.flags.rollout import MemoryStepLock, RolloutController
 from gateway.flags.schedule import RolloutPlan, RolloutRequest
 from gateway.flags.store import MemoryFlagStore, flags_from_config
 from gateway.metrics.experiments import ExperimentMetrics
+from gateway.sampling.results import RedisScoreStore
+from gateway.settings import ScoringSettings
+from tests.conftest import REDIS_URL
 from tests.experiments.helpers import TableResults, arm, experiment_config
+from tests.experiments.served import record_scores
 
 AGENT = "support_agent"
 
@@ -22,7 +31,7 @@ AGENT = "support_agent"
 class Rig:
     """A service over a ``TableResults`` double, the real memory flag store and a fresh registry."""
 
-    def __init__(self, **experiments: object):
+    def __init__(self, **experiments: Any):
         self.config = experiment_config(**experiments)
         self.results = TableResults()
         self.flags = MemoryFlagStore(flags_from_config(self.config))
@@ -206,3 +215,26 @@ async def test_the_rollout_controller_pauses_on_no_data_steps_on_promote_and_rol
     await controller.tick()
     assert rig.share() == 0
     assert (await rig.flags.history(AGENT, limit=1))[0].actor == "rollout-gate"
+
+
+@pytest.mark.redis
+async def test_production_homes_redis_results_and_redis_flags(redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    """With the Redis score store and the Redis flag store, a bad candidate is analysed and rolled back through Redis."""
+    config = experiment_config(auto_rollback=True)
+    results = RedisScoreStore(redis_client, ScoringSettings(key_prefix=redis_prefix))
+    flags = RedisFlagStore(new_client(REDIS_URL), flags_from_config(config), keys=RedisKeys(redis_prefix))
+    await flags.start()
+    try:
+        await record_scores(results, AGENT, "candidate", 160, mean=7.0, seed=3)
+        await record_scores(results, AGENT, "baseline", 160, mean=8.5, seed=4)
+        registry = CollectorRegistry()
+        service = ExperimentService(results, flags, config.experiments, ExperimentMetrics(registry))
+        reports = await service.run_once()
+        assert reports[AGENT].verdict == "rollback"
+        assert reports[AGENT].samples == {"candidate": 160, "baseline": 160}
+        assert (await flags.history(AGENT, limit=1))[0].actor == AUTO_ACTOR
+        current = flags.get(AGENT)
+        assert current is not None and current.candidate_share == 0
+        assert registry.get_sample_value("genesis_ab_rollbacks_total", {"agent": AGENT}) == 1
+    finally:
+        await flags.close()
