@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,23 +35,6 @@ from gateway.app import build_state, create_app
 from gateway.demo import TrafficGenerator, demo_config
 from gateway.settings import GatewayConfig, Settings
 from tests.support.servers import free_port, run_process, serve_app
-
-PENDING_METRICS: frozenset[str] = frozenset(
-    {
-        # experiments (gateway/metrics/experiments.py)
-        "genesis_ab_difference",
-        "genesis_ab_ci_lower",
-        "genesis_ab_ci_upper",
-        "genesis_ab_p_value",
-        "genesis_ab_samples",
-        "genesis_ab_verdict",
-        "genesis_ab_rollbacks_total",
-    }
-)
-"""Agreed metric names the gateway does not export yet: a query reading one may return nothing.
-
-Keep this as small as possible; the test warns when a listed metric is exported after all.
-"""
 
 AGENT, VARIANT = "support_agent", "candidate"
 VARIABLES = {"agent": AGENT, "variant": VARIANT, "__rate_interval": "30s"}
@@ -110,7 +92,6 @@ class Findings:
     """What one pass over every query found."""
 
     failures: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
 
 
 async def test_every_panel_query_and_recording_rule_returns_series(gateway_url: str, prometheus_url: str) -> None:
@@ -124,8 +105,6 @@ async def test_every_panel_query_and_recording_rule_returns_series(gateway_url: 
     finally:
         await traffic.close()
     assert not findings.failures, "queries that fail against the live gateway:\n" + "\n".join(findings.failures)
-    if findings.pending:
-        print("pending (metrics not exported yet):\n" + "\n".join(findings.pending))
 
 
 async def _rate_answers(session: aiohttp.ClientSession, gateway_url: str) -> None:
@@ -164,8 +143,6 @@ async def _check_all(session: aiohttp.ClientSession, prometheus_url: str) -> Fin
         await probe.check_query(where, expr)
     await probe.check_rules_healthy()
     await probe.check_variables()
-    for name in sorted(PENDING_METRICS & probe.exported):
-        warnings.warn(f"{name} is exported now: remove it from PENDING_METRICS", stacklevel=1)
     return probe.findings
 
 
@@ -193,14 +170,13 @@ class Probe:
     async def check_query(self, where: str, expr: str) -> None:
         """The query succeeds with at least one series, and every metric it reads is exported."""
         names = {family(name, self.exported) for name in metric_names(expr) if ":" not in name}
-        for name in sorted(names - self.exported - PENDING_METRICS):
+        for name in sorted(names - self.exported):
             self.findings.failures.append(f"{where}: reads {name}, which the gateway does not export")
         body = await self._api("query", {"query": expr})
         if body.get("status") != "success":
             self.findings.failures.append(f"{where}: {body.get('errorType')}: {body.get('error')}\n    {expr}")
         elif not body["data"]["result"]:
-            found = self.findings.pending if names & PENDING_METRICS else self.findings.failures
-            found.append(f"{where}: no series\n    {expr}")
+            self.findings.failures.append(f"{where}: no series\n    {expr}")
 
     async def check_rules_healthy(self) -> None:
         """Every rule of both files is loaded and evaluates without error."""
