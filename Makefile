@@ -10,6 +10,7 @@ PORT ?= 8080
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip "setuptools>=77"
 
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 	$(PIP) install -e .
