@@ -116,7 +116,8 @@ class ChatProxy:
         ex.agent, ex.variant = target.agent, assignment.variant
         endpoint = target.endpoint(assignment.variant)
         ex.model = endpoint.model
-        if flags.sample_rate > 0 and self._chance() < flags.sample_rate:
+        # Forced requests (benchmarks, QA) are not traffic of the experiment: scoring them would bias the A/B.
+        if assignment.reason != "forced" and flags.sample_rate > 0 and self._chance() < flags.sample_rate:
             ex.sampled = True
             ex.messages = call.messages
         return endpoint

@@ -445,13 +445,17 @@ def test_rejected_request_is_recorded_as_upstream_rejected(fake_mistral: FakeMis
     config = make_config(fake_mistral.url)
     legal = config.agents["legal_agent"]
     rejected = legal.model_copy(
-        update={"sample_rate": 1.0, "candidate": legal.candidate.model_copy(update={"model": "fail-422"})}
+        update={
+            "sample_rate": 1.0,
+            "overrides": {"pinned": "candidate"},
+            "candidate": legal.candidate.model_copy(update={"model": "fail-422"}),
+        }
     )
     config = config.model_copy(update={"agents": {**config.agents, "legal_agent": rejected}})
     sink = CollectingSink()
     with running_gateway(config, sink=sink) as gw, httpx2.Client(base_url=gw.url) as http:
         body = {"model": "legal_agent", "messages": PROMPT}
-        resp = http.post("/v1/chat/completions", json=body, headers={"x-genesis-variant": "candidate"})
+        resp = http.post("/v1/chat/completions", json=body, headers={"x-genesis-user": "pinned"})
     assert resp.status_code == 422
     (ex,) = sink.offered
     assert (ex.status, ex.error, ex.answer) == (422, "upstream_rejected", None)

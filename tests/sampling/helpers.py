@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway.app import build_state, create_app
 from gateway.exchange import Exchange
+from gateway.flags.model import AgentFlags
 from gateway.sampling.record import ChatMessage, DimensionResult, SampleRecord, ScoredSample
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState
@@ -137,3 +138,9 @@ def scored(
         scorer="heuristic",
         scored_at=time.time() if at is None else at,
     )
+
+
+def unit_on(agent: str, variant: str) -> str:
+    """A unit id that the config's 50 % split puts on ``variant`` (forced requests are never sampled)."""
+    splitter = AgentFlags.from_config(agent, scoring_config().agents[agent]).splitter
+    return next(u for u in (f"unit-{i}" for i in range(1000)) if splitter.assign(u).variant == variant)

@@ -9,7 +9,7 @@ from mistralai.client import Mistral
 
 from gateway.sampling.memory import MemorySampleQueue
 from gateway.state import GatewayState
-from tests.sampling.helpers import PROMPTS, running_gateway, scoring_config, wait_until
+from tests.sampling.helpers import PROMPTS, running_gateway, scoring_config, unit_on, wait_until
 
 DIMENSIONS = ("quality", "relevance", "format", "specificity", "overall")
 
@@ -19,8 +19,8 @@ def test_sampled_answers_are_scored_into_metrics_with_labels() -> None:
     with running_gateway(scoring_config()) as gw:
         client = Mistral(api_key="k", server_url=gw.url)
         for variant in ("candidate", "baseline"):
-            headers = {"x-genesis-variant": variant}
             for agent in ("support_agent", "qa_agent"):
+                headers = {"x-genesis-user": unit_on(agent, variant)}
                 messages = [{"role": "user", "content": PROMPTS[agent]}]
                 client.chat.complete(model=agent, messages=messages, http_headers=headers)  # type: ignore[arg-type]
                 with client.chat.stream(model=agent, messages=messages, http_headers=headers) as stream:  # type: ignore[arg-type]
@@ -48,6 +48,17 @@ def test_sampled_answers_are_scored_into_metrics_with_labels() -> None:
             in text
         )
         assert "genesis_scoring_queue_depth" in text
+
+
+def test_forced_requests_are_not_sampled() -> None:
+    """A request that forces its variant (a benchmark, QA) is answered but never scored into the A/B data."""
+    with running_gateway(scoring_config()) as gw:
+        client = Mistral(api_key="k", server_url=gw.url)
+        messages = [{"role": "user", "content": PROMPTS["qa_agent"]}]
+        client.chat.complete(model="qa_agent", messages=messages, http_headers={"x-genesis-variant": "candidate"})  # type: ignore[arg-type]
+        client.chat.complete(model="qa_agent", messages=messages)  # type: ignore[arg-type]
+        wait_until(lambda: gw.metric("genesis_samples_offered_total", agent="qa_agent") == 1, what="one offer")
+        assert gw.metric("genesis_samples_offered_total", agent="qa_agent") == 1
 
 
 def test_stored_samples_are_redacted_and_feed_the_ab_store() -> None:
