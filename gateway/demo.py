@@ -8,7 +8,6 @@ would, so ``/metrics`` shows numbers within seconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from importlib import resources
 
@@ -16,6 +15,7 @@ import aiohttp
 import structlog
 
 from gateway.settings import GatewayConfig, SimulatorConfig, UpstreamConfig, UpstreamKind, parse_config
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.demo")
 
@@ -71,17 +71,14 @@ class TrafficGenerator:
         self._interval = 1 / rate_per_s
         self._users = users
         self._rng = random.Random(seed)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("demo-traffic", self._run)
         self.sent = 0
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="demo-traffic")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
 
     async def _run(self) -> None:
         async with aiohttp.ClientSession() as session:

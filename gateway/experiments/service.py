@@ -17,7 +17,6 @@ the same share twice, which is harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -33,6 +32,7 @@ from gateway.flags.model import AgentFlags, FlagChange
 from gateway.flags.store import FlagStore
 from gateway.metrics.experiments import ExperimentMetrics
 from gateway.settings import ExperimentsConfig, Variant
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.experiments")
 
@@ -113,7 +113,7 @@ class ExperimentService:
         self._latest: dict[str, ExperimentReport] = {}
         self._rolled_back: set[str] = set()
         """Agents this process rolled back automatically in their current rollback episode."""
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("ab-analysis", self._run)
 
     async def evaluate(self, agent: str) -> ExperimentReport:
         """Analyse one agent now (reads the results store; changes nothing). ``NotFound`` for an unknown agent."""
@@ -183,14 +183,10 @@ class ExperimentService:
         self._rolled_back.add(agent)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ab-analysis")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

@@ -14,7 +14,6 @@ and sent when it answers again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +26,7 @@ from gateway.flags.errors import StoreUnavailable
 from gateway.flags.health import RedisHealth
 from gateway.flags.redis_home import RedisKeys
 from gateway.settings import Variant
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.flags")
 
@@ -101,7 +101,7 @@ class RedisAssignmentCounter:
         self._health = health or RedisHealth()
         self._flush_s = flush_s
         self._pending: defaultdict[_Key, int] = defaultdict(int)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("assignment-counts-flush", self._flush_forever)
 
     def count(self, agent: str, variant: Variant, reason: str, *, phase: int) -> None:
         if reason in COUNTED_REASONS:
@@ -139,14 +139,10 @@ class RedisAssignmentCounter:
         self._health.ok("counts")
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._flush_forever(), name="assignment-counts-flush")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         await self.flush()
 
     async def _flush_forever(self) -> None:

@@ -8,7 +8,6 @@ round trip per agent in production), hence its slower pace.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 import structlog
@@ -18,6 +17,7 @@ from gateway.flags.errors import StoreUnavailable
 from gateway.flags.srm import srm_check
 from gateway.flags.store import FlagStore
 from gateway.metrics.flags import FlagMetrics
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.flags")
 
@@ -39,7 +39,7 @@ class FlagMonitor:
         self._metrics = metrics
         self._interval_s = interval_s
         self._srm_interval_s = srm_interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("flag-monitor", self._run)
 
     def refresh_flags(self) -> None:
         """Set every per-agent flag gauge and the staleness from the local copy."""
@@ -58,14 +58,10 @@ class FlagMonitor:
 
     async def start(self) -> None:
         self.refresh_flags()
-        self._task = asyncio.create_task(self._run(), name="flag-monitor")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         next_srm = time.monotonic()

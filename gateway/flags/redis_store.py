@@ -31,6 +31,7 @@ from gateway.flags.health import RedisHealth
 from gateway.flags.model import AgentFlags, AuditEntry, FlagChange
 from gateway.flags.redis_home import RedisKeys
 from gateway.flags.store import AUDIT_KEEP, check_version, unknown_agent
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.flags")
 
@@ -73,7 +74,7 @@ class RedisFlagStore:
         self._created = time.monotonic()
         self._last_sync: float | None = None
         self._synced = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("flags-sync", self._sync_forever)
 
     # -- the local copy (request path) ----------------------------------------------------------
 
@@ -157,18 +158,14 @@ class RedisFlagStore:
 
     async def start(self) -> None:
         """Start syncing; wait briefly for Redis, but serve the YAML seed if it does not answer."""
-        self._task = asyncio.create_task(self._sync_forever(), name="flags-sync")
+        self._task.start()
         try:
             await asyncio.wait_for(self._synced.wait(), timeout=self._start_wait_s)
         except TimeoutError:
             _log.warning("redis did not answer at start; serving the flags of the config until it does")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         await self._client.aclose()
 
     async def _sync_forever(self) -> None:

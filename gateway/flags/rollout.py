@@ -15,7 +15,6 @@ schedule, recorded in the audit log with actor ``rollout-gate``. A kill ends the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from gateway.flags.model import AgentFlags, FlagChange
 from gateway.flags.redis_home import RedisKeys
 from gateway.flags.schedule import RolloutPlan
 from gateway.flags.store import FlagStore
+from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.flags")
 
@@ -116,7 +116,7 @@ class RolloutController:
         self._clock = clock
         self._tick_s = tick_s
         self._lock_ttl_s = lock_ttl_s
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("rollout-controller", self._run)
 
     async def tick(self) -> None:
         """Take every step that is due now."""
@@ -155,14 +155,10 @@ class RolloutController:
             return "hold"
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="rollout-controller")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

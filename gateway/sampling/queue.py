@@ -10,7 +10,6 @@ to memory, and when the bound is reached it drops the sample and counts it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Protocol
 
 import structlog
@@ -18,6 +17,7 @@ from redis.exceptions import RedisError
 
 from gateway.exchange import Exchange
 from gateway.metrics.quality import ScoringMetrics
+from gateway.tasks import BackgroundTask
 
 
 class SampleQueue(Protocol):
@@ -47,17 +47,14 @@ class BacklogMonitor:
         self._queue = queue
         self._metrics = metrics
         self._interval = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("scoring-backlog-monitor", self._run)
         self._log = structlog.get_logger("gateway.sampling")
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="scoring-backlog-monitor")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
 
     async def measure(self) -> None:
         """Read the backlog once and set the gauges."""

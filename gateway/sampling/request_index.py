@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from gateway.exchange import Exchange
 from gateway.settings import ScoringSettings
+from gateway.tasks import BackgroundTask
 
 _FLUSH_S = 0.2
 _SEP = "|"
@@ -87,7 +88,7 @@ class RedisRequestIndex:
         self._ttl = max(1, math.ceil(settings.index_ttl_s))
         self._cap = settings.queue_max_size
         self._pending: dict[str, str] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("request-index-writer", self._run)
         self._log = structlog.get_logger("gateway.sampling")
         self.lost = 0
         """Ids never written (buffer full or Redis failing); they can get no feedback."""
@@ -109,13 +110,10 @@ class RedisRequestIndex:
         return agent, variant
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="request-index-writer")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             await asyncio.wait_for(self._flush(), timeout=1.0)
 
