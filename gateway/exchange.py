@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+from prometheus_client import Counter
 
 from gateway.metrics import TrafficMetrics
 
@@ -77,20 +78,17 @@ class Observer:
         self._remember = remember
         """Notes every agent exchange's request id for feedback (memory only, never waits)."""
         self._log = structlog.get_logger("gateway.request")
+        self._series: dict[tuple[str, str, str], _Series] = {}
+        """Labelled children per (agent, variant, model): ``labels()`` takes a lock and builds a key per call.
+        Bounded: agents and models come from the config, unknown ones are refused before they are metered."""
 
     def record(self, ex: Exchange) -> None:
-        m = self._metrics
-        labels = (ex.agent, ex.variant, ex.model)
-        m.requests.labels(*labels, ex.status_class).inc()
-        m.duration.labels(*labels).observe(ex.duration_s)
-        if ex.agent != NONE:
-            m.overhead.labels(ex.agent).observe(max(0.0, ex.duration_s - ex.upstream_s))
-        if ex.ttft_s is not None:
-            m.ttft.labels(*labels).observe(ex.ttft_s)
-        if ex.input_tokens or ex.output_tokens:
-            m.tokens.labels(*labels, "input").inc(ex.input_tokens)
-            m.tokens.labels(*labels, "output").inc(ex.output_tokens)
-            m.cost.labels(*labels).inc(ex.cost_usd)
+        series = self._series.get((ex.agent, ex.variant, ex.model))
+        if series is None:
+            series = self._series[(ex.agent, ex.variant, ex.model)] = _Series(
+                self._metrics, ex.agent, ex.variant, ex.model
+            )
+        series.count(ex)
         self._log.info(
             "request",
             request_id=ex.request_id,
@@ -110,3 +108,45 @@ class Observer:
             self._remember(ex)
         if ex.sampled:
             self._sink.offer(ex)
+
+
+class _Series:
+    """The metric children of one (agent, variant, model), looked up once."""
+
+    __slots__ = (
+        "_labels",
+        "_metrics",
+        "_requests",
+        "cost",
+        "duration",
+        "input_tokens",
+        "output_tokens",
+        "overhead",
+        "ttft",
+    )
+
+    def __init__(self, metrics: TrafficMetrics, agent: str, variant: str, model: str):
+        self._metrics = metrics
+        self._labels = (agent, variant, model)
+        self._requests: dict[int, Counter] = {}
+        self.duration = metrics.duration.labels(agent, variant, model)
+        self.ttft = metrics.ttft.labels(agent, variant, model)
+        self.input_tokens = metrics.tokens.labels(agent, variant, model, "input")
+        self.output_tokens = metrics.tokens.labels(agent, variant, model, "output")
+        self.cost = metrics.cost.labels(agent, variant, model)
+        self.overhead = metrics.overhead.labels(agent) if agent != NONE else None
+
+    def count(self, ex: Exchange) -> None:
+        requests = self._requests.get(ex.status)
+        if requests is None:
+            requests = self._requests[ex.status] = self._metrics.requests.labels(*self._labels, ex.status_class)
+        requests.inc()
+        self.duration.observe(ex.duration_s)
+        if self.overhead is not None:
+            self.overhead.observe(max(0.0, ex.duration_s - ex.upstream_s))
+        if ex.ttft_s is not None:
+            self.ttft.observe(ex.ttft_s)
+        if ex.input_tokens or ex.output_tokens:
+            self.input_tokens.inc(ex.input_tokens)
+            self.output_tokens.inc(ex.output_tokens)
+            self.cost.inc(ex.cost_usd)

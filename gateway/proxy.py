@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
 from gateway.auth import KeyRing
 from gateway.errors import BadRequest, Forbidden, GatewayError, NotFound, UpstreamError
 from gateway.exchange import Exchange, Observer
@@ -70,6 +72,8 @@ class ChatProxy:
         self._metrics = metrics
         self._chance = chance
         self._counter = counter if counter is not None else MemoryAssignmentCounter()
+        self._assignment_series: dict[tuple[str, str, str], Counter] = {}
+        """Labelled children of the assignment counter, looked up once (bounded: config agents x variants x reasons)."""
 
     async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
@@ -111,7 +115,7 @@ class ChatProxy:
         if unit is not None and len(unit) > 256:
             raise BadRequest(f"{UNIT_HEADER} is longer than 256 characters", code="invalid_unit")
         assignment = flags.splitter.assign(unit, forced)
-        self._metrics.assignments.labels(target.agent, assignment.variant, assignment.reason).inc()
+        self._assigned(target.agent, assignment.variant, assignment.reason).inc()
         self._counter.count(target.agent, assignment.variant, assignment.reason, phase=flags.phase)
         ex.agent, ex.variant = target.agent, assignment.variant
         endpoint = target.endpoint(assignment.variant)
@@ -203,6 +207,13 @@ class ChatProxy:
             ex.finish_reason, ex.answer = facts.finish_reason, scanner.text()
             ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
             self._finish(ex)
+
+    def _assigned(self, agent: str, variant: str, reason: str) -> Counter:
+        key = (agent, variant, reason)
+        child = self._assignment_series.get(key)
+        if child is None:
+            child = self._assignment_series[key] = self._metrics.assignments.labels(agent, variant, reason)
+        return child
 
     def _use_fallback(self, ex: Exchange, fallback: Endpoint, payload: Payload) -> None:
         ex.fallback, ex.model = True, fallback.model
