@@ -8,6 +8,7 @@ finish reason, the answer text) into small msgspec structs that skip every other
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,10 @@ import msgspec
 from gateway.errors import BadRequest
 
 _DONE = b"[DONE]"
+_DONE_LINE = re.compile(rb"^data:[ \t]*\[DONE\]\s*$", re.MULTILINE)
+_FACTS = re.compile(rb'"usage"\s*:\s*\{|"finish_reason"\s*:\s*"')
+"""What makes a chunk worth decoding once the first content has been seen (quotes inside JSON
+strings are escaped, so answer text cannot match)."""
 
 
 @dataclass(slots=True)
@@ -162,10 +167,30 @@ class SseScanner:
         lf, crlf = buffer.rfind(b"\n\n"), buffer.rfind(b"\r\n\r\n")
         cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
         ready, self._held = buffer[:cut], buffer[cut:]
-        for line in ready.splitlines():
+        if ready:
+            self._scan(ready)
+        return ready
+
+    def _scan(self, events: bytes) -> None:
+        if self._parts is not None or not self.saw_content:
+            for line in events.splitlines():
+                if line.startswith(b"data:"):
+                    self._event(line[5:].strip())
+            return
+        # Past the first content and without text to keep, only usage, a finish reason and [DONE]
+        # matter: decode just the events that carry one (most chunks are one token of text).
+        if _DONE_LINE.search(events) is not None:
+            self.done = True
+        decoded = -1
+        for match in _FACTS.finditer(events):
+            start = events.rfind(b"\n", 0, match.start()) + 1
+            if start == decoded:
+                continue
+            decoded = start
+            end = events.find(b"\n", match.end())
+            line = events[start:] if end < 0 else events[start:end]
             if line.startswith(b"data:"):
                 self._event(line[5:].strip())
-        return ready
 
     def flush(self) -> bytes:
         """What is held back when the stream ends normally."""

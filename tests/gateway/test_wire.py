@@ -108,6 +108,29 @@ def test_scanner_ignores_comments_and_undecodable_data() -> None:
     assert scanner.text() == "Hello"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("size", [1, 3, 7, 61, 100_000])
+def test_scanner_without_text_reads_the_same_facts(size: int, newline: str) -> None:
+    """Not keeping text (only usage, finish reason, [DONE] decoded past the first token), the facts are the same."""
+    data = sse([*STREAM[:3], chunk(" more"), chunk('said "finish_reason": "x"'), STREAM[3]], newline=newline)
+    scanner, out = scan_in_pieces(data, size, want_text=False)
+    assert b"".join(out) == data
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens) == (5, 2)
+    assert scanner.facts.finish_reason == "stop"
+    assert scanner.done
+    assert scanner.saw_content
+    assert scanner.text() is None
+
+
+def test_scanner_without_text_reads_compact_json_and_usage_only_chunks() -> None:
+    """Compact JSON (no spaces) and a usage-only final chunk are read when text is not kept."""
+    events = [chunk("a"), chunk("b", "length"), {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}]
+    data = "".join(f"data: {json.dumps(e, separators=(',', ':'))}\n\n" for e in events).encode() + DONE_EVENT
+    scanner, _ = scan_in_pieces(data, 100_000, want_text=False)
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens, scanner.facts.finish_reason) == (3, 1, "length")
+    assert scanner.done
+
+
 def test_scanner_saw_content_only_after_a_non_empty_delta() -> None:
     """saw_content (which times the first token) stays False for the empty role chunk."""
     scanner = SseScanner(want_text=False)
