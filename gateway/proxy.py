@@ -7,10 +7,10 @@ After the answer, the exchange is recorded (metrics, one log event, a sample off
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -230,7 +230,7 @@ def request_id(headers: Mapping[str, str]) -> str:
     given = headers.get("x-request-id")
     if given and _REQUEST_ID.match(given):
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits like uuid4().hex, without building a UUID (~0.5 vs ~2 µs)
 
 
 async def _timed(chunks: AsyncIterator[bytes], ex: Exchange) -> AsyncIterator[bytes]:
