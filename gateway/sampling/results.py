@@ -25,9 +25,11 @@ from collections import defaultdict, deque
 from typing import Protocol, cast
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from gateway.experiments.moments import PASS, ArmStats, Moments
 from gateway.experiments.results import ResultStore
+from gateway.flags.errors import StoreUnavailable
 from gateway.sampling.record import FeedbackComment, ScoredSample, comment_decoder, record_encoder, scored_decoder
 from gateway.settings import VARIANTS, ScoringSettings
 
@@ -212,7 +214,13 @@ class RedisScoreStore:
         return [comment_decoder.decode(item) for item in await self._newest(self._key("comments", agent), limit)]
 
     async def stats(self, agent: str) -> dict[str, ArmStats]:
-        raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._key("ab", agent)))
+        try:
+            raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._key("ab", agent)))
+        except (RedisError, OSError, TimeoutError) as exc:  # the A/B API answers 503 for it, not 500
+            raise StoreUnavailable(
+                f"Redis did not answer ({type(exc).__name__}); the A/B results are unavailable",
+                code="store_unavailable",
+            ) from exc
         table: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
         for field, value in raw.items():
             variant, dimension, kind = field.decode().rsplit(":", 2)

@@ -7,8 +7,13 @@ from collections.abc import Iterator
 
 import httpx2
 import pytest
+from prometheus_client import CollectorRegistry
 
-from tests.experiments.served import AGENT, RO, Served, served_gateway
+from gateway.app import build_state, create_app
+from gateway.settings import Settings
+from tests.experiments.helpers import experiment_config
+from tests.experiments.served import AGENT, ENV, RO, Served, served_gateway
+from tests.support.servers import free_port, serve_app
 
 
 @pytest.fixture
@@ -93,3 +98,14 @@ def test_routes_are_in_the_openapi_schema(served: Served) -> None:
     paths = httpx2.get(served.url + "/schema/openapi.json", timeout=10).json()["paths"]
     assert "/admin/experiments/{agent}/rollback" in paths
     assert paths["/admin/experiments"]["get"]["security"] == [{"adminToken": []}]
+
+
+def test_dead_results_store_is_503_not_500() -> None:
+    """With the results in an unreachable Redis, reading an experiment is 503 store_unavailable in the Mistral shape."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    state = build_state(Settings(redis_url=dead), experiment_config(), registry=CollectorRegistry(), env=ENV)
+    with serve_app(create_app(state)) as url:
+        for path in (f"/admin/experiments/{AGENT}", "/admin/experiments"):
+            answer = Served(url, state, state.registry).call("GET", path, token=RO)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["object"] == "error" and answer.json()["code"] == "store_unavailable"
