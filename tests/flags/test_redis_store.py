@@ -52,16 +52,14 @@ async def test_config_seeds_only_agents_redis_does_not_know(redis_client: aiored
         await store.close()
 
 
-async def test_a_change_reaches_another_replica_within_a_second(
-    redis_prefix: str, redis_client: aioredis.Redis
-) -> None:
-    """A write on one store is applied by another store on the same Redis through pub/sub."""
+async def test_a_change_reaches_another_replica_through_pubsub(redis_prefix: str, redis_client: aioredis.Redis) -> None:
+    """A write on one store is applied by another store on the same Redis through pub/sub (resync is off)."""
     one, two = _store(redis_prefix, resync_s=3600), _store(redis_prefix, resync_s=3600)
     await one.start()
     await two.start()
     try:
         await one.update("support_agent", FlagChange(enabled=False), actor="alice")
-        await eventually(lambda: not two.get("support_agent").enabled, within=1.0, what="kill seen by replica two")  # type: ignore[union-attr]
+        await eventually(lambda: not two.get("support_agent").enabled, what="kill seen by replica two")  # type: ignore[union-attr]
         assert two.get("support_agent").version == 2  # type: ignore[union-attr]
     finally:
         await one.close()
