@@ -26,12 +26,13 @@ SCORE_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)
 QUALITY_DIMENSIONS = ("quality", "relevance", "format", "specificity", "overall")
 RATINGS = ("up", "down", "1", "2", "3", "4", "5")
 
-DROP_REASONS = ("queue_full", "redis_error", "encode_error", "shutdown")
-"""Why a sample never reached the queue."""
+DROP_REASONS = ("queue_full", "redis_error", "encode_error", "shutdown", "internal")
+"""Why a sample never reached the queue (``internal``: a bug in the sampler or the queue writer, logged)."""
 SKIP_REASONS = ("truncated", "error", "empty")
 """Why a queued sample was counted but not scored."""
-ERROR_REASONS = ("redis", "score", "judge", "judge_rate", "judge_budget")
-"""What went wrong while scoring (the judge reasons mean the sample got heuristic scores only)."""
+ERROR_REASONS = ("redis", "score", "judge", "judge_rate", "judge_budget", "internal")
+"""What went wrong while scoring (the judge reasons mean the sample got heuristic scores only; ``internal``
+is a bug in the consumer loop, logged with its traceback)."""
 
 
 class SamplerMetrics:

@@ -3,7 +3,8 @@
 Producer (``RedisSampleQueue``, in every gateway): ``offer`` appends the finished exchange to a
 bounded in-process buffer; a writer task redacts, encodes and ``XADD``s them in pipelined batches
 (``MAXLEN ~ stream_max_len``). A full buffer (Redis slow) drops with ``queue_full``; a failed write
-(Redis down) drops the batch with ``redis_error``. Requests never wait on either.
+(Redis down) drops the batch with ``redis_error``, any other failure with ``internal`` (logged; the
+writer carries on). Requests never wait on either.
 
 Consumer (``StreamConsumer``, in ``genesis-gateway worker`` processes, any number), at least once:
 
@@ -100,17 +101,22 @@ class RedisSampleQueue:
                 await self._drain()
             except _REDIS_ERRORS as exc:
                 self._log.warning("samples not written to Redis", error=type(exc).__name__)
-                await asyncio.sleep(_BACKOFF_S)  # samples arriving meanwhile wait in the bounded buffer
-                self._wake.set()
+            except Exception:  # a worker loop: a dead writer would silently turn every later sample into a drop
+                self._log.exception("sample writer failed")
+            else:
+                continue
+            await asyncio.sleep(_BACKOFF_S)  # samples arriving meanwhile wait in the bounded buffer
+            self._wake.set()
 
     async def _drain(self) -> None:
         while self._items:
             batch = [self._items.popleft() for _ in range(min(self._batch, len(self._items)))]
             try:
                 await self._write(batch)
-            except _REDIS_ERRORS:
+            except Exception as exc:  # counted here, where the lost batch is known; re-raised to the loop
+                reason = "redis_error" if isinstance(exc, _REDIS_ERRORS) else "internal"
                 for ex in batch:
-                    self._metrics.drop(ex.agent, "redis_error")
+                    self._metrics.drop(ex.agent, reason)
                 raise
 
     async def _write(self, batch: list[Exchange]) -> None:
@@ -208,6 +214,10 @@ class StreamConsumer:
                 grouped = False
                 self._metrics.errors.labels("redis").inc()
                 self._log.warning("scoring stream unavailable", consumer=self.name, error=type(exc).__name__)
+                await asyncio.sleep(_BACKOFF_S)
+            except Exception:  # a worker loop: without this a bug would leave the worker process idle but "up"
+                self._metrics.errors.labels("internal").inc()
+                self._log.exception("scoring consumer step failed", consumer=self.name)
                 await asyncio.sleep(_BACKOFF_S)
 
     async def step(self) -> int:

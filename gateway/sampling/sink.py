@@ -21,6 +21,7 @@ class Sampler:
 
     def __init__(self, queue: SampleQueue, metrics: SamplerMetrics):
         self._queue = queue
+        self._metrics = metrics
         self._offered = metrics.offered
         self._log = structlog.get_logger("gateway.sampling")
 
@@ -30,3 +31,4 @@ class Sampler:
             self._queue.offer(exchange)
         except Exception as exc:  # the sink must never fail a request that already succeeded
             self._log.warning("sample not offered", request_id=exchange.request_id, error=type(exc).__name__)
+            self._metrics.drop(exchange.agent, "internal")

@@ -127,6 +127,37 @@ async def test_a_poison_entry_goes_to_the_dead_letter_stream(redis_client: aiore
     assert await redis_client.xlen(rig.names.stream) == 0
 
 
+class _FailingRedactor(Redactor):
+    """Raises on one answer text, as a bug in the writer's path would (a collaborator's double)."""
+
+    def __call__(self, text: str) -> str:
+        if text == "boom":
+            raise RuntimeError("redactor bug")
+        return super().__call__(text)
+
+
+async def test_the_writer_outlives_a_failing_batch(redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    """A batch the writer fails on for a non-Redis reason is dropped as internal; later samples are still written."""
+    rig = Rig(redis_client, scoring_config(prefix=redis_prefix))
+    queue = RedisSampleQueue(redis_client, rig.settings, redact=_FailingRedactor(), metrics=rig.sampler_metrics)
+    await queue.start()
+    try:
+        queue.offer(exchange("req-bad", answer="boom"))
+        for _ in range(200):
+            if rig.metric("genesis_samples_dropped_total", agent="qa_agent", reason="internal"):
+                break
+            await asyncio.sleep(0.01)
+        assert rig.metric("genesis_samples_dropped_total", agent="qa_agent", reason="internal") == 1
+        queue.offer(exchange("req-good"))
+        for _ in range(500):
+            if await redis_client.xlen(rig.names.stream) == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert await redis_client.xlen(rig.names.stream) == 1
+    finally:
+        await queue.close()
+
+
 async def test_backlog_gauges_read_the_stream(redis_client: aioredis.Redis, redis_prefix: str) -> None:
     """Queue depth is the stream's length and lag the age of its oldest entry, as Redis sees them."""
     rig = Rig(redis_client, scoring_config(prefix=redis_prefix))
