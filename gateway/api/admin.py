@@ -23,6 +23,7 @@ from gateway.flags.access import Admin
 from gateway.flags.model import AgentFlags, AuditEntry, FlagChange
 from gateway.flags.schedule import RolloutRequest
 from gateway.flags.service import AssignmentReport, FlagService
+from gateway.proxy import request_id
 from gateway.settings import Variant
 from gateway.state import state_of
 
@@ -182,15 +183,19 @@ async def srm(request: Request[Any, Any, Any]) -> AssignmentReports:
     return AssignmentReports(data=await _service(request).srm_all())
 
 
-def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     """A body that does not validate: 400 in the Mistral shape, naming each bad field."""
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             key = item.get("key")
-            problems.append(f"{key}: {item.get('message')}" if key else str(item.get("message")))
+            if key == "data":  # Litestar's way of saying the body is missing altogether
+                problems.append("the request body must be a JSON object")
+            else:
+                problems.append(f"{key}: {item.get('message')}" if key else str(item.get("message")))
     err = BadRequest("; ".join(problems) or str(exc.detail), code="invalid_admin_request")
-    return Response(err.body(), status_code=err.status, media_type="application/json")
+    headers = {"x-request-id": request_id(request.headers)}  # like every other error the app answers
+    return Response(err.body(), status_code=err.status, media_type="application/json", headers=headers)
 
 
 def admin_router() -> Router:

@@ -198,6 +198,21 @@ def test_malformed_json_is_400(admin: Admin) -> None:
     assert admin.flags()["version"] == 1
 
 
+def test_missing_body_is_400_saying_so_with_a_request_id(admin: Admin) -> None:
+    """A PATCH without a body is refused in the Mistral shape, saying a JSON object is needed, with x-request-id."""
+    request = urllib.request.Request(
+        admin.url + "/admin/agents/support_agent",
+        method="PATCH",
+        headers={"authorization": f"Bearer {ADMIN_TOKEN}", "x-request-id": "admin-req-1"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    answer = json.loads(info.value.read())
+    assert info.value.code == 400 and answer["object"] == "error"
+    assert "JSON object" in answer["message"]
+    assert info.value.headers["x-request-id"] == "admin-req-1"
+
+
 def test_rollout_start_and_stop(admin: Admin) -> None:
     """Starting a schedule applies its first step now; stopping it keeps the current share."""
     status, flags = admin.call(
