@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from gateway.cli.console import cli_console
 from gateway.cli.flags_cmd import DEFAULT_URL, AdminClient, AgentArgument, TokenOption, UrlOption
 from gateway.experiments.moments import PASS
 from gateway.experiments.report import OVERALL, phrase
@@ -35,10 +35,10 @@ def show(
     """Every agent's verdict, or one agent's comparison per dimension with the reasons."""
     client = AdminClient(url, token)
     if agent is None:
-        Console().print(_overview(client.call("GET", "/admin/experiments")["data"], url))
+        cli_console().print(_overview(client.call("GET", "/admin/experiments")["data"], url))
         return
     report = client.call("GET", f"/admin/experiments/{agent}")
-    console = Console()
+    console = cli_console()
     console.print(_headline(report))
     for reason in report["reasons"]:
         console.print(f"  • {reason}", highlight=False)
@@ -66,7 +66,7 @@ def _act(answer: dict[str, Any]) -> None:
     last = answer.get("last_report")
     if last is not None:
         line += f"; last verdict: {last['verdict']}"
-    Console().print(line, highlight=False)
+    cli_console().print(line, highlight=False)
 
 
 def _verdict(name: str) -> str:

@@ -30,6 +30,7 @@ from gateway.bench import (
 )
 from gateway.bench.model import Run
 from gateway.bench.run import Mode, select_cases
+from gateway.cli.console import cli_console
 from gateway.demo import demo_config
 from gateway.settings import ConfigError, GatewayConfig, load_config
 from gateway.upstream.factory import build_upstreams
@@ -120,7 +121,7 @@ def bench(
     ] = "genesis-bench",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Draw the progress bar.")] = True,
 ) -> None:
-    err = Console(stderr=True)
+    err = cli_console(stderr=True)
     try:
         loaded = load_suite(suite)
         gateway_config = load_config(config) if config is not None else None
@@ -145,7 +146,7 @@ def bench(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_ERROR) from exc
     paths = write_reports(report, out)
-    _print_summary(report, paths, Console())
+    _print_summary(report, paths, cli_console())
     raise typer.Exit(report.gate.exit_code)
 
 

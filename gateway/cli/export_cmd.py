@@ -53,7 +53,10 @@ def samples(
     ),
     out: Annotated[Path | None, typer.Option(help="Output file (default: standard output).")] = None,
     review: Annotated[
-        Path | None, typer.Option(help="mistral-ft review sheet (default: <out>.review.jsonl beside --out).")
+        Path | None,
+        typer.Option(
+            help="mistral-ft review sheet (default: beside --out, its suffix replaced: a.jsonl → a.review.jsonl)."
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many of the newest samples.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", envvar="GATEWAY_CONFIG", help="YAML config.")] = None,

@@ -23,8 +23,9 @@ import urllib.request
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from gateway.cli.console import cli_console
 
 app = typer.Typer(
     help="Read and change agents' flags (share, kill switch, overrides, rollout) on a running gateway.",
@@ -82,7 +83,7 @@ def _hint(status: int) -> str:
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    cli_console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -151,7 +152,7 @@ def list_flags(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
             str(flags["phase"]),
             _rollout(flags),
         )
-    Console().print(table)
+    cli_console().print(table)
 
 
 @app.command()
@@ -170,7 +171,7 @@ def show(agent: AgentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption 
     table.add_row("rollout", _rollout(flags))
     for unit, variant in sorted(flags["overrides"].items()):
         table.add_row("override", f"{unit} → {variant}")
-    Console().print(table)
+    cli_console().print(table)
 
 
 @app.command("set")
@@ -198,19 +199,19 @@ def set_flags(
         body["unpin"] = unpin
     if not body:
         raise typer.BadParameter("give at least one of --share, --sample-rate, --override, --unpin")
-    Console().print(_summary(AdminClient(url, token).call("PATCH", f"/admin/agents/{agent}", body)))
+    cli_console().print(_summary(AdminClient(url, token).call("PATCH", f"/admin/agents/{agent}", body)))
 
 
 @app.command()
 def kill(agent: AgentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """Kill switch: send every request of the agent to its baseline now (stops any rollout)."""
-    Console().print(_summary(AdminClient(url, token).call("POST", f"/admin/agents/{agent}/kill", {})))
+    cli_console().print(_summary(AdminClient(url, token).call("POST", f"/admin/agents/{agent}/kill", {})))
 
 
 @app.command()
 def revive(agent: AgentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """Undo a kill: the split runs again at the share it had."""
-    Console().print(_summary(AdminClient(url, token).call("POST", f"/admin/agents/{agent}/revive", {})))
+    cli_console().print(_summary(AdminClient(url, token).call("POST", f"/admin/agents/{agent}/revive", {})))
 
 
 @app.command()
@@ -232,7 +233,7 @@ def rollout(
     else:
         body = {"steps": parse_steps(steps), "interval_s": parse_duration(every)}
         flags = client.call("POST", f"/admin/agents/{agent}/rollout", body)
-    Console().print(_summary(flags) + f"; rollout: {_rollout(flags)}")
+    cli_console().print(_summary(flags) + f"; rollout: {_rollout(flags)}")
 
 
 @app.command()
@@ -249,7 +250,7 @@ def history(
         table.add_column(column)
     for entry in answer["data"]:
         table.add_row(_when(entry["at"]), entry["actor"], str(entry["new"]["version"]), _changes(entry))
-    Console().print(table)
+    cli_console().print(table)
 
 
 def _changes(entry: dict[str, Any]) -> str:
@@ -287,4 +288,4 @@ def srm(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
             f"{check['p_value']:.3g}",
             status,
         )
-    Console().print(table)
+    cli_console().print(table)

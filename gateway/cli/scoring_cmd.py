@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from gateway.cli.console import cli_console
 from scoring.validate import SCORER_NAMES, PairwiseFileError, render, validate_files
 
 app = typer.Typer(help="Score answers offline and check the scorers against human preferences.")
@@ -35,4 +35,4 @@ def validate(
         payload = {f.file: {s: round(f.full(s), 4) for s in SCORER_NAMES} for f in report.files}
         typer.echo(json.dumps(payload))
         return
-    Console().print(render(report))
+    cli_console().print(render(report))

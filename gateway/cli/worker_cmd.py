@@ -35,7 +35,7 @@ def worker(
     name: Annotated[str | None, typer.Option(help="Consumer name in the group (default: host-pid).")] = None,
     metrics_port: Annotated[int, typer.Option(envvar="GATEWAY_METRICS_PORT", help="Port of /metrics.")] = 9464,
     metrics_host: Annotated[str, typer.Option(envvar="GATEWAY_METRICS_HOST", help="Address of /metrics.")] = "0.0.0.0",
-    log_level: Annotated[str, typer.Option(envvar="GATEWAY_LOG_LEVEL")] = "info",
+    log_level: Annotated[str, typer.Option(envvar="GATEWAY_LOG_LEVEL", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Score sampled answers from the Redis stream (production; the gateway only enqueues)."""
     configure_logging("auto", log_level)
