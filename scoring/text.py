@@ -19,6 +19,7 @@ from scoring.types import Sample
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'\-]*")
 # A whole answer that is only a placeholder tag ("<no-output>", "<empty>") says nothing.
 PLACEHOLDER_RE = re.compile(r"\s*<[^<>\n]{0,40}>\s*")
+MIN_PARROT_WORDS = 4
 SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 # For counting sentence lengths only: splits at the same places without a look-behind (faster),
 # dropping the end mark, which counting does not need.
@@ -178,8 +179,12 @@ class AnalysedText:
 
     @functools.cached_property
     def is_empty(self) -> bool:
-        """No words at all, or only a placeholder tag such as "<no-output>"."""
-        return not self.tokens or PLACEHOLDER_RE.fullmatch(self.answer) is not None
+        """No words, only a placeholder tag such as "<no-output>", or only the prompt copied back."""
+        if not self.tokens or PLACEHOLDER_RE.fullmatch(self.answer) is not None:
+            return True
+        # An answer that is the prompt (or its opening) word for word says nothing new.
+        n = len(self.tokens)
+        return n >= MIN_PARROT_WORDS and self.prompt_tokens[:n] == self.tokens
 
     @functools.cached_property
     def n_words(self) -> int:

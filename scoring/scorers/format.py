@@ -2,7 +2,8 @@
 
 Rewards lists where steps or items are asked for, code blocks where code is asked for, and the
 requested number of items; penalises unclosed code fences, truncation, answers far longer than
-a brevity request allows, and long walls of text without structure.
+a brevity request allows, long walls of text without structure, and answers missing what the
+request implies (a link, an email's greeting or sign-off, code, a number).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import re
 
 from scoring.profiles import Profiles
 from scoring.scorers.base import dimension_score
-from scoring.scorers.instructions import answer_items, requested_count, sentence_limit, word_limit
+from scoring.scorers.instructions import (
+    answer_items,
+    missing_outputs,
+    requested_count,
+    sentence_limit,
+    word_limit,
+)
 from scoring.text import AnalysedText, saturate, word_count
 from scoring.types import Dimension, DimensionScore, Sample
 
@@ -46,6 +53,8 @@ LONG_PENALTY = 1.5
 # Instruction constraints: a wrong number of items, or an answer past a stated word limit (with
 # some slack: "a 100-word story" is a target, not a hard cap).
 COUNT_PENALTY = 2.5
+# Each thing the request implies but the answer lacks (a link, an email's greeting, code, a number).
+MISSING_OUTPUT_PENALTY = 2.0
 LIMIT_SLACK = 1.2
 
 
@@ -125,6 +134,7 @@ class FormatScorer:
             given = answer_items(answer)
             if given != wanted:
                 out.append((COUNT_PENALTY, f"{given} items for {wanted} asked"))
+        out += [(MISSING_OUTPUT_PENALTY, f"no {kind} given") for kind in missing_outputs(prompt, answer)]
         if CODE_ASKED_RE.search(prompt) and "```" not in answer and "`" not in answer and n_words > 60:
             out.append((1.0, "code asked, none formatted"))
         if longest_paragraph(answer) > WALL_OF_TEXT_WORDS and not HEADING_RE.search(answer) and items < 2:

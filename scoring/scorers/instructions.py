@@ -2,7 +2,9 @@
 
 What the request says about the answer's shape: how many items it wants ("three ways", "name
 5 animals", or one thing: "suggest a snack"), a word limit ("in 50 words or less") or a
-sentence limit ("in one sentence"); and how many items or sentences the answer actually gives.
+sentence limit ("in one sentence"), or an output it implies (a link, a letter's greeting, code, a
+number); and how many items or sentences the answer actually gives, and which implied outputs
+it lacks.
 The format scorer turns mismatches into penalties. Only the instruction part of the prompt is
 read (the text before the first blank line), so numbers inside the input text are not
 mistaken for a requested count.
@@ -108,3 +110,67 @@ def answer_items(answer: str) -> int:
         if len(parts) >= 2 and all(len(p.split()) <= 5 for p in parts):
             return len(parts)
     return 1
+
+
+# What the request implies the answer must contain, beyond its shape: a link when links are
+# asked for, a greeting or sign-off when an email or letter is to be written, code when code is
+# to be written, a number when a quantity is asked. Read from the instruction part only.
+# A link is asked for ("provide a link", "include URLs"), not merely mentioned ("do we need a link?").
+LINK_ASKED_RE = re.compile(
+    r"\b(?:provide|give|include|share|send|add|post|attach|with)\b[^.?!\n]{0,30}\b(?:links?|urls?|hyperlinks?)\b"
+)
+LINK_GIVEN_RE = re.compile(r"https?://|\bwww\.|\b[a-z0-9-]+\.(?:com|org|net|io|gov|edu)\b")
+LETTER_ASKED_RE = re.compile(
+    r"\b(?:write|draft|compose|prepare|create)\b[^.?!\n]{0,40}\b(?:e-?mail|letter|cover letter|memo)\b"
+    r"(?!\s*(?:signature|address|subject|list|template|campaign))"
+)
+LETTER_SHAPE_RE = re.compile(
+    r"^\s*(?:subject:|dear\b|hi\b|hello\b|hey\b|greetings\b|to whom\b|good (?:morning|afternoon|evening)\b)|"
+    r"\b(?:sincerely|regards|best|thanks|thank you|cheers|yours|respectfully|warmly)\b[^\n]{0,25}\n",
+    re.MULTILINE,
+)
+# "Script", "class" and "function" also name a screenplay, a category and an Excel formula: they
+# ask for code only next to a programming language; "code", "program", "snippet" always do.
+CODE_WRITE_RE = re.compile(
+    r"\b(?:write|create|implement|generate|give me|provide)\b[^.?!\n]{0,40}"
+    r"\b(?:code|program|snippet|sql query|regex|regular expression)\b"
+)
+CODE_UNIT_RE = re.compile(r"\b(?:write|create|implement|generate)\b[^.?!\n]{0,40}\b(?:function|script|class|method)\b")
+LANGUAGE_RE = re.compile(
+    r"\b(?:python|javascript|typescript|java|c\+\+|c#|golang|rust|ruby|php|bash|shell|sql|kotlin|swift|perl)\b"
+)
+CODE_GIVEN_RE = re.compile(
+    r"```|`[^`\n]+`|\bdef \w+\(|\bfunction\b|\breturn\b|[;{}]\s*$|\bselect\b[^\n]+\bfrom\b|=>|"
+    r"\bimport \w|#include|\bconsole\.log|\bprint\(|^\s{4}\S",
+    re.MULTILINE,
+)
+QUANTITY_ASKED_RE = re.compile(
+    r"^(?:how (?:many|much|long|old|far|big|tall)|what (?:percentage|percent|year|is the (?:sum|total|average|"
+    r"value|result|product))|calculate|compute)\b"
+)
+NUMBER_GIVEN_RE = re.compile(
+    r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|"
+    r"million|billion|half|dozen)\b"
+)
+
+
+def code_asked(instruction: str) -> bool:
+    """The (lower-cased) instruction asks for code to be written."""
+    if CODE_WRITE_RE.search(instruction):
+        return True
+    return CODE_UNIT_RE.search(instruction) is not None and LANGUAGE_RE.search(instruction) is not None
+
+
+def missing_outputs(prompt: str, answer: str) -> list[str]:
+    """What the request implies the answer should contain that it does not (link, letter, code, number)."""
+    instruction, lowered = instruction_part(prompt), answer.lower()
+    missing: list[str] = []
+    if LINK_ASKED_RE.search(instruction) and not LINK_GIVEN_RE.search(lowered):
+        missing.append("link")
+    if LETTER_ASKED_RE.search(instruction) and not LETTER_SHAPE_RE.search(lowered + "\n"):
+        missing.append("letter shape")
+    if code_asked(instruction) and not CODE_GIVEN_RE.search(answer):
+        missing.append("code")
+    if QUANTITY_ASKED_RE.search(instruction) and not NUMBER_GIVEN_RE.search(lowered):
+        missing.append("number")
+    return missing

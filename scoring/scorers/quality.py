@@ -1,8 +1,9 @@
 """Quality: is the answer clear, fresh, committed and in the right tone for the agent?
 
-Starts from 10 and subtracts for repetition (repeated n-grams), refusals, hedging, truncation
-(finish_reason "length"/"error"), run-on sentences, echoing the prompt, and a tone that misses
-the agent's profile (missing empathy for support, casual slang for legal).
+Starts from 10 and subtracts for repetition (repeated n-grams, list items named twice), refusals,
+hedging, truncation (finish_reason "length"/"error"), run-on sentences, echoing the prompt,
+prompt-template artefacts ("### Response", "<|endoftext|>"), and a tone that misses the agent's
+profile (missing empathy for support, casual slang for legal).
 """
 
 from __future__ import annotations
@@ -77,6 +78,47 @@ def tone_penalty(lowered: str, signals: SignalWeights) -> tuple[float, str | Non
 
 ECHO_PENALTY = 3.0
 LOW_DIVERSITY_PENALTY = 2.0
+# A list that names the same item twice is degenerate output (a sampling loop), even when each
+# line is short enough that the 3-gram repetition share stays low.
+DUPLICATE_ITEM_PENALTY = 1.5
+ITEM_MARKER_RE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]*", re.MULTILINE)
+ITEM_EDGE_CHARS = " \t.,;:!?\"'*_`"
+
+
+def duplicate_items(lowered: str) -> int:
+    """How many lines of a (lower-cased) answer repeat an earlier line, list markers and edge punctuation ignored."""
+    if "\n" not in lowered:
+        return 0  # one line: nothing to repeat (the 3-gram share covers repetition within it)
+    lines = [line.strip(ITEM_EDGE_CHARS) for line in ITEM_MARKER_RE.sub("", lowered).splitlines()]
+    items = [line for line in lines if line]
+    return len(items) - len(set(items))
+
+
+# Prompt-template text leaking into an answer: the model continued the training format instead
+# of answering ("### Response:", "Output:", "<|endoftext|>", "</s>").
+ARTEFACT_RE = re.compile(
+    r"<\|[a-z_]{3,20}\|>|</s>|^\s*#{2,}\s*(?:instruction|input|response|output)\b|"
+    r"^\s*(?:instruction|input|output|response)\s*:\s*$",
+    re.MULTILINE,
+)
+# Every match contains one of these: when none occurs the pattern is not run.
+ARTEFACT_MARKS = ("<|", "</s>", "instruction", "input", "output", "response")
+ARTEFACT_PENALTY = 2.0
+
+
+def artefact_penalty(lowered: str) -> tuple[float, str | None]:
+    """Penalty for prompt-template text leaking into the answer (takes the lower-cased answer)."""
+    if any(mark in lowered for mark in ARTEFACT_MARKS) and ARTEFACT_RE.search(lowered):
+        return ARTEFACT_PENALTY, "template artefact"
+    return 0.0, None
+
+
+def duplicate_penalty(lowered: str) -> tuple[float, str | None]:
+    """Penalty for a list or text that repeats an item or line word for word (takes the lower-cased answer)."""
+    duplicates = duplicate_items(lowered)
+    if not duplicates:
+        return 0.0, None
+    return DUPLICATE_ITEM_PENALTY, f"{duplicates} repeated items"
 
 
 def echo_penalty(prompt_tokens: list[str], tokens: list[str]) -> tuple[float, str | None]:
@@ -122,6 +164,8 @@ class QualityScorer:
             tone_penalty(lowered, signals),
             echo_penalty(text.prompt_tokens, tokens),
             diversity_penalty(tokens, len(text.token_set)),
+            duplicate_penalty(lowered),
+            artefact_penalty(lowered),
         ]
         if sample.finish_reason in ("length", "error"):
             found.append((3.0, f"finish_reason {sample.finish_reason}"))

@@ -86,3 +86,11 @@ def test_sentence_limit_respected() -> None:
 def test_placeholder_answer_scores_zero() -> None:
     """A placeholder such as <no-output> is an empty answer."""
     assert fmt("Write a haiku about rain.", "<no-output>") == 0.0
+
+
+def test_missing_implied_output_loses() -> None:
+    """A request for a link answered without one scores below an answer that gives it."""
+    prompt = "Choose a playlist for a good mood. Provide a link to it."
+    assert fmt(prompt, "Feel Good Hits: https://open.spotify.com/playlist/abc") > fmt(
+        prompt, "Feel Good Hits: [Link to playlist]"
+    )

@@ -1,6 +1,13 @@
 """Instruction cues: requested item counts, word and sentence limits, and the answer's item count."""
 
-from scoring.scorers.instructions import answer_items, requested_count, sentence_limit, word_limit
+from scoring.scorers.instructions import (
+    answer_items,
+    code_asked,
+    missing_outputs,
+    requested_count,
+    sentence_limit,
+    word_limit,
+)
 
 
 def test_requested_count_after_verb_and_single_requests() -> None:
@@ -32,3 +39,35 @@ def test_answer_items_counts_lists_lines_and_inline_runs() -> None:
     assert answer_items("Roasted chickpeas\nApple slices\nRaw nuts") == 3
     assert answer_items("Monkeys, sloths, toucans, jaguars and frogs.") == 5
     assert answer_items("Sir Isaac Newton, who wrote the Principia, is the best-known mathematician of all.") == 1
+
+
+def test_missing_link_letter_code_and_number() -> None:
+    """What the request implies (a link, an email's greeting/sign-off, code, a number) is missing or given."""
+    assert missing_outputs("Provide a link to the docs.", "[Link to the docs]") == ["link"]
+    assert missing_outputs("Provide a link to the docs.", "See https://docs.example.com.") == []
+    email = "Write an email to negotiate your salary."
+    assert missing_outputs(email, "I want more money.") == ["letter shape"]
+    assert missing_outputs(email, "Dear Ana,\n\nI would like to discuss my salary.\n\nBest regards,\nLi") == []
+    code = "Write a Python function that reverses a string."
+    assert missing_outputs(code, "You reverse it with slicing.") == ["code"]
+    assert missing_outputs(code, "def rev(s):\n    return s[::-1]") == []
+    assert missing_outputs("How many legs does a spider have?", "Quite a lot of them.") == ["number"]
+    assert missing_outputs("How many legs does a spider have?", "Eight.") == []
+
+
+def test_code_is_asked_only_in_a_programming_sense() -> None:
+    """ "Script", "class" and "function" ask for code only next to a programming language."""
+    assert code_asked("write a script of a dialogue between a waiter and a guest.") is False
+    assert code_asked("write the excel function name for each description.") is False
+    assert code_asked("write a bash script that backs up /etc.") is True
+    assert code_asked("give me code to parse json.") is True
+
+
+def test_email_signature_is_not_a_letter() -> None:
+    """An email signature or address is not a letter that needs a greeting."""
+    assert missing_outputs("Prepare an email signature template for Ana.", "Ana Li | Engineer") == []
+
+
+def test_a_mentioned_link_is_not_a_requested_one() -> None:
+    """A question about a link ("do we need a ... link?") does not ask for a URL."""
+    assert missing_outputs("Do we need a 'Do Not Sell' link for California users?", "Yes, under the CCPA.") == []

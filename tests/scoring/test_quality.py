@@ -1,6 +1,6 @@
 """Quality: clear committed answers beat loops, refusals, hedging, truncation and tone misses."""
 
-from scoring.scorers.quality import QualityScorer
+from scoring.scorers.quality import QualityScorer, duplicate_items
 from tests.scoring.helpers import sample
 
 SCORER = QualityScorer()
@@ -48,3 +48,19 @@ def test_support_needs_empathy() -> None:
 def test_echoing_the_prompt_loses() -> None:
     """Copying the question back is not an answer."""
     assert qual(GOOD) > qual(PROMPT + " " + PROMPT)
+
+
+def test_duplicate_list_items_lose() -> None:
+    """A list that names the same item twice scores below one with distinct items."""
+    distinct = "1. Problem solving\n2. Communication\n3. Adaptability\n4. Testing"
+    repeated = "1. Problem solving\n2. Communication\n3. Adaptability\n4. Adaptability!"
+    assert duplicate_items(distinct.lower()) == 0
+    assert duplicate_items(repeated.lower()) == 1
+    assert qual(distinct) > qual(repeated)
+
+
+def test_template_artefacts_lose() -> None:
+    """Prompt-template text leaking into the answer (### Response, <|endoftext|>) costs quality."""
+    assert qual(GOOD) > qual(GOOD + "\n\n### Response:\nCreate a user.")
+    assert qual(GOOD) > qual(GOOD + "<|endoftext|>")
+    assert qual(GOOD + "\n\nOutput: the new user works.") == qual(GOOD + "\n\nResult: the new user works.")

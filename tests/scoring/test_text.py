@@ -64,3 +64,13 @@ def test_placeholder_answer_is_empty() -> None:
     assert AnalysedText(sample("Q?", "   ")).is_empty
     assert not AnalysedText(sample("Q?", "No.")).is_empty
     assert not AnalysedText(sample("Q?", "Use <b>bold</b> tags.")).is_empty
+
+
+def test_prompt_copied_back_is_empty() -> None:
+    """An answer that is only the prompt (or its opening) word for word is empty; one that adds to it is not."""
+    prompt = "Design a skill assessment questionnaire for R.\n\nKeep it short."
+    assert AnalysedText(sample(prompt, "Design a skill assessment questionnaire for R.")).is_empty
+    assert not AnalysedText(
+        sample(prompt, "Design a skill assessment questionnaire for R: 1. What is a vector?")
+    ).is_empty
+    assert not AnalysedText(sample("Name a colour.", "Name")).is_empty  # too short to call a copy
