@@ -6,6 +6,9 @@ receives typed settings.
 
 from __future__ import annotations
 
+from importlib import metadata
+from typing import Annotated
+
 import typer
 
 from gateway.cli.ab_cmd import app as ab_app
@@ -23,6 +26,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"genesis-gateway {metadata.version('genesis-gateway')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    # The version is what a bug report needs first; the callback only hosts the eager option.
+    pass
+
+
 app.command(help=serve.__doc__)(serve)
 app.command(help=demo.__doc__)(demo)
 app.command(name="worker", help=worker.__doc__)(worker)
