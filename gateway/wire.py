@@ -17,7 +17,6 @@ import msgspec
 from gateway.errors import BadRequest
 
 _DONE = b"[DONE]"
-_DONE_LINE = re.compile(rb"^data:[ \t]*\[DONE\]\s*$", re.MULTILINE)
 _FACTS = re.compile(rb'"usage"\s*:\s*\{|"finish_reason"\s*:\s*"')
 """What makes a chunk worth decoding once the first content has been seen (quotes inside JSON
 strings are escaped, so answer text cannot match)."""
@@ -172,17 +171,26 @@ class SseScanner:
         return ready
 
     def _scan(self, events: bytes) -> None:
-        if self._parts is not None or not self.saw_content:
+        if self._parts is not None:
             for line in events.splitlines():
                 if line.startswith(b"data:"):
                     self._event(line[5:].strip())
             return
+        pos = 0
+        while not self.saw_content:  # every event up to the first content (it times the first token)
+            end = events.find(b"\n", pos)
+            line = events[pos:] if end < 0 else events[pos:end]
+            if line.startswith(b"data:"):
+                self._event(line[5:].strip())
+            if end < 0:
+                return
+            pos = end + 1
         # Past the first content and without text to keep, only usage, a finish reason and [DONE]
         # matter: decode just the events that carry one (most chunks are one token of text).
-        if _DONE_LINE.search(events) is not None:
+        if _has_done(events, pos):
             self.done = True
         decoded = -1
-        for match in _FACTS.finditer(events):
+        for match in _FACTS.finditer(events, pos):
             start = events.rfind(b"\n", 0, match.start()) + 1
             if start == decoded:
                 continue
@@ -222,6 +230,19 @@ class SseScanner:
     def text(self) -> str | None:
         """The answer text relayed so far, when text was asked for."""
         return None if self._parts is None else "".join(self._parts)
+
+
+def _has_done(events: bytes, pos: int) -> bool:
+    """Whether a ``data: [DONE]`` line follows ``pos`` (found with ``bytes.find``: a multiline regex costs ~45 µs a stream)."""
+    i = events.find(_DONE, pos)
+    while i >= 0:
+        start = events.rfind(b"\n", 0, i) + 1
+        end = events.find(b"\n", i)
+        line = events[start:] if end < 0 else events[start:end]
+        if line.startswith(b"data:") and line[5:].strip() == _DONE:
+            return True
+        i = events.find(_DONE, i + 1)
+    return False
 
 
 def error_chunk(model: str, completion_id: str) -> bytes:
