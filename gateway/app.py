@@ -30,7 +30,6 @@ from gateway.flags.access import AdminTokens
 from gateway.flags.backend import open_flag_home
 from gateway.flags.health import RedisHealth
 from gateway.flags.monitor import FlagMonitor
-from gateway.flags.redis_home import DEFAULT_PREFIX
 from gateway.flags.rollout import RolloutController, RolloutGate
 from gateway.flags.store import FlagStore
 from gateway.metrics import ExperimentMetrics, FlagMetrics, TrafficMetrics
@@ -64,7 +63,7 @@ def build_state(
     home = open_flag_home(
         config,
         redis_url=settings.redis_url or config.redis_url,
-        prefix=environ.get("GATEWAY_REDIS_PREFIX") or DEFAULT_PREFIX,
+        prefix=settings.redis_prefix,
         health=RedisHealth(flag_metrics.redis_error),
         store=flags,
     )
@@ -89,7 +88,7 @@ def build_state(
         results=scoring.results,
         feedback=scoring.feedback,
         assignments=home.counter,
-        admin_tokens=AdminTokens.from_env(settings.admin_token, environ.get("GATEWAY_ADMIN_TOKENS")),
+        admin_tokens=AdminTokens.from_env(settings.admin_token, settings.admin_tokens),
         flag_metrics=flag_metrics,
     )
     state.probes.update(home.probes)

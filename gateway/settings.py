@@ -331,6 +331,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     admin_token: str | None = None
     """Read-write admin token (``GATEWAY_ADMIN_TOKEN``)."""
+    admin_tokens: str | None = None
+    """Named admin tokens, ``"alice:<token>:rw,grafana:<token>:ro"`` (``GATEWAY_ADMIN_TOKENS``)."""
+    redis_prefix: str = "genesis:"
+    """Prefix of the flag store's Redis keys (``GATEWAY_REDIS_PREFIX``)."""
 
 
 def expand_env(value: Any, env: dict[str, str], path: tuple[str, ...] = ()) -> Any:

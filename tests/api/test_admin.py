@@ -61,8 +61,8 @@ class Admin:
 
 
 @contextlib.contextmanager
-def _serve(settings: Settings, env: dict[str, str]) -> Iterator[Admin]:
-    state = build_state(settings, flags_config(), registry=CollectorRegistry(), env=env)
+def _serve(settings: Settings) -> Iterator[Admin]:
+    state = build_state(settings, flags_config(), registry=CollectorRegistry())
     with serve_app(create_app(state)) as url:
         yield Admin(url, state)
 
@@ -70,7 +70,7 @@ def _serve(settings: Settings, env: dict[str, str]) -> Iterator[Admin]:
 @pytest.fixture
 def admin() -> Iterator[Admin]:
     """A gateway with the memory store and named tokens alice (rw) and grafana (ro)."""
-    with _serve(Settings(), {"GATEWAY_ADMIN_TOKENS": NAMED_TOKENS}) as served:
+    with _serve(Settings(admin_tokens=NAMED_TOKENS)) as served:
         yield served
 
 
@@ -109,7 +109,7 @@ def test_read_only_token_reads_but_may_not_write(admin: Admin) -> None:
 
 def test_single_admin_token_from_settings() -> None:
     """GATEWAY_ADMIN_TOKEN (Settings.admin_token) alone grants read-write access, audited as ``admin``."""
-    with _serve(Settings(admin_token="only-one"), {}) as admin:
+    with _serve(Settings(admin_token="only-one")) as admin:
         status, body = admin.call("PATCH", "/admin/agents/qa_agent", {"sample_rate": 0.5}, token="only-one")
         assert status == 200 and body["sample_rate"] == 0.5
         _, log = admin.call("GET", "/admin/agents/qa_agent/history", token="only-one")
@@ -273,8 +273,7 @@ def test_admin_routes_are_in_the_openapi_schema(admin: Admin) -> None:
 def test_dead_redis_refuses_changes_but_chat_and_reads_go_on() -> None:
     """With Redis unreachable a change is 503 (nothing changed) while chat requests and reads keep working."""
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    env = {"GATEWAY_ADMIN_TOKENS": NAMED_TOKENS, "GATEWAY_REDIS_PREFIX": "test:dead:"}
-    with _serve(Settings(redis_url=dead), env) as admin:
+    with _serve(Settings(redis_url=dead, admin_tokens=NAMED_TOKENS, redis_prefix="test:dead:")) as admin:
         assert admin.chat("anyone") in ("candidate", "baseline")
         status, answer = admin.call("PATCH", "/admin/agents/support_agent", {"candidate_share": 5})
         assert status == 503 and answer["code"] == "store_unavailable" and "unchanged" in answer["message"]

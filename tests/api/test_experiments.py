@@ -10,9 +10,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from gateway.app import build_state, create_app
-from gateway.settings import Settings
 from tests.experiments.helpers import experiment_config
-from tests.experiments.served import AGENT, ENV, RO, Served, served_gateway
+from tests.experiments.served import AGENT, RO, SETTINGS, Served, served_gateway
 from tests.support.servers import free_port, serve_app
 
 
@@ -103,7 +102,8 @@ def test_routes_are_in_the_openapi_schema(served: Served) -> None:
 def test_dead_results_store_is_503_not_500() -> None:
     """With the results in an unreachable Redis, reading an experiment is 503 store_unavailable in the Mistral shape."""
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    state = build_state(Settings(redis_url=dead), experiment_config(), registry=CollectorRegistry(), env=ENV)
+    settings = SETTINGS.model_copy(update={"redis_url": dead})
+    state = build_state(settings, experiment_config(), registry=CollectorRegistry())
     with serve_app(create_app(state)) as url:
         for path in (f"/admin/experiments/{AGENT}", "/admin/experiments"):
             answer = Served(url, state, state.registry).call("GET", path, token=RO)

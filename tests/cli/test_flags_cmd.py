@@ -32,9 +32,7 @@ class Served:
 @pytest.fixture
 def gateway() -> Iterator[Served]:
     """A gateway with the memory store and the named admin tokens alice (rw) and grafana (ro)."""
-    state = build_state(
-        Settings(), flags_config(), registry=CollectorRegistry(), env={"GATEWAY_ADMIN_TOKENS": NAMED_TOKENS}
-    )
+    state = build_state(Settings(admin_tokens=NAMED_TOKENS), flags_config(), registry=CollectorRegistry())
     with serve_app(create_app(state)) as url:
         yield Served(url, state)
 

@@ -21,7 +21,7 @@ from tests.experiments.helpers import experiment_config
 from tests.support.servers import serve_app
 
 RW, RO = "ab-test-rw-token", "ab-test-ro-token"
-ENV = {"GATEWAY_ADMIN_TOKENS": f"alice:{RW}:rw,grafana:{RO}:ro"}
+SETTINGS = Settings(admin_tokens=f"alice:{RW}:rw,grafana:{RO}:ro")
 AGENT = "support_agent"
 
 
@@ -63,7 +63,7 @@ async def record_scores(store: ScoreStore, agent: str, variant: str, n: int, *, 
 def served_gateway() -> Iterator[Served]:
     """support_agent with 200 scored answers per arm (candidate ~8.7, baseline ~8.1); qa_agent with none."""
     registry = CollectorRegistry()
-    state = build_state(Settings(), experiment_config(), registry=registry, env=ENV)
+    state = build_state(SETTINGS, experiment_config(), registry=registry)
     assert state.results is not None
     asyncio.run(record_scores(state.results, AGENT, "candidate", 200, mean=8.7, seed=1))
     asyncio.run(record_scores(state.results, AGENT, "baseline", 200, mean=8.1, seed=2))

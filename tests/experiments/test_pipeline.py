@@ -8,9 +8,9 @@ import httpx2
 from prometheus_client import CollectorRegistry
 
 from gateway.app import build_state, create_app
-from gateway.settings import GatewayConfig, Settings
+from gateway.settings import GatewayConfig
 from tests.experiments.helpers import experiment_config
-from tests.experiments.served import ENV, RO
+from tests.experiments.served import RO, SETTINGS
 from tests.support.servers import serve_app
 
 
@@ -19,7 +19,7 @@ def test_scored_traffic_reaches_the_analysis_and_its_metrics() -> None:
     raw = experiment_config(min_samples=5, interval_s=0.1).model_dump(mode="json")
     raw["agents"]["support_agent"]["sample_rate"] = 1.0
     registry = CollectorRegistry()
-    state = build_state(Settings(), GatewayConfig.model_validate(raw), registry=registry, env=ENV)
+    state = build_state(SETTINGS, GatewayConfig.model_validate(raw), registry=registry)
     with serve_app(create_app(state)) as url:
         for i in range(30):
             answer = httpx2.post(

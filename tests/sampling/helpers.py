@@ -64,8 +64,7 @@ def running_gateway(
     Every Redis key of the gateway (flags included) goes under the scoring key prefix.
     """
     registry = CollectorRegistry()
-    env = {"GATEWAY_REDIS_PREFIX": config.scoring.key_prefix + "flags:"}
-    state = build_state(Settings(), config, registry=registry, env=env)
+    state = build_state(Settings(redis_prefix=config.scoring.key_prefix + "flags:"), config, registry=registry)
     if prepare is not None:
         prepare(state)
     with serve_app(create_app(state)) as url:
