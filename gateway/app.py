@@ -60,18 +60,21 @@ def build_state(
     upstreams = upstreams if upstreams is not None else build_upstreams(config, environ)
     registry = registry if registry is not None else CollectorRegistry()
     flag_metrics = FlagMetrics(registry)
+    health = RedisHealth(flag_metrics.redis_error)
     home = open_flag_home(
         config,
         redis_url=settings.redis_url or config.redis_url,
         prefix=settings.redis_prefix,
-        health=RedisHealth(flag_metrics.redis_error),
+        health=health,
         store=flags,
     )
     flags = home.store
     metrics = TrafficMetrics(registry)
     routes = RouteTable(config, upstreams)
     keys = KeyRing(config.auth, environ)
-    scoring = build_scoring(config, registry, upstreams, redis_url=settings.redis_url or config.redis_url)
+    scoring = build_scoring(
+        config, registry, upstreams, redis_url=settings.redis_url or config.redis_url, health=health
+    )
     observer = Observer(metrics, sink if sink is not None else scoring.sink, remember=scoring.index.remember)
     proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics, counter=home.counter)
     state = GatewayState(

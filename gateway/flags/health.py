@@ -17,20 +17,20 @@ _log = structlog.get_logger("gateway.flags")
 
 
 class RedisHealth:
-    """Outage bookkeeping per component (``flags_sync``, ``flags_update``, ``counts``, ``rollout``, ...)."""
+    """Outage bookkeeping per component (``flags_sync``, ``counts``, ``rollout``, ``request_index``, ...)."""
 
     def __init__(self, on_error: Callable[[str], None] | None = None):
         self._on_error = on_error
         self._down_since: dict[str, float] = {}
 
-    def failed(self, component: str, exc: BaseException) -> None:
-        """Record an error; logs only when this starts an outage of ``component``."""
+    def failed(self, component: str, exc: BaseException, *, impact: str = "serving on the last known flags") -> None:
+        """Record an error; logs only when this starts an outage of ``component`` (saying what it costs)."""
         if self._on_error is not None:
             self._on_error(component)
         if component not in self._down_since:
             self._down_since[component] = time.monotonic()
             _log.warning(
-                "redis unreachable; serving on the last known flags",
+                f"redis unreachable; {impact}",
                 component=component,
                 error=f"{type(exc).__name__}: {exc}",
             )

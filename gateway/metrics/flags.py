@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from gateway.flags.model import AgentFlags
 from gateway.flags.srm import SrmResult
 
-REDIS_COMPONENTS = ("flags_sync", "flags_update", "audit", "counts", "rollout")
+REDIS_COMPONENTS = ("flags_sync", "flags_update", "audit", "counts", "rollout", "request_index")
 """The ``component`` label values; each series exists from the start, at 0."""
 
 
@@ -50,7 +50,7 @@ class FlagMetrics:
         )
         self.redis_errors = Counter(
             "genesis_redis_errors",
-            "Failed Redis operations by component (flags_sync, flags_update, audit, counts, rollout).",
+            "Failed Redis operations by component (" + ", ".join(REDIS_COMPONENTS) + ").",
             ("component",),
             registry=registry,
         )

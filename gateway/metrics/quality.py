@@ -57,6 +57,12 @@ class SamplerMetrics:
             ("agent", "variant", "rating"),
             registry=registry,
         )
+        self.index_lost = Counter(
+            "genesis_request_index_lost",
+            "Request ids never written to the Redis request index (buffer full while Redis failed, or unwritten "
+            "at shutdown); feedback on them gets 404.",
+            registry=registry,
+        )
 
     def drop(self, agent: str, reason: str, count: int = 1) -> None:
         self.dropped.labels(agent, reason).inc(count)

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
 from gateway.exchange import DiscardSink, SampleSink
+from gateway.flags.health import RedisHealth
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
 from gateway.sampling.feedback import FeedbackDesk
 from gateway.sampling.judge import JudgeRunner, MemorySpendLedger, RedisSpendLedger, SpendLedger, UpstreamJudgeModel
@@ -93,13 +94,14 @@ def build_scoring(
     upstreams: Mapping[str, Upstream],
     *,
     redis_url: str | None,
+    health: RedisHealth | None = None,
 ) -> ScoringParts:
-    """The gateway side of online scoring, in the home ``redis_url`` selects."""
+    """The gateway side of online scoring, in the home ``redis_url`` selects (``health`` sees its Redis errors)."""
     settings = config.scoring
     sampler_metrics = SamplerMetrics(registry)
     redact = Redactor(settings.redaction)
     if redis_url:
-        return _redis_parts(redis_url, settings, sampler_metrics, redact)
+        return _redis_parts(redis_url, settings, sampler_metrics, redact, health or RedisHealth())
     scoring_metrics = ScoringMetrics(registry)
     results = MemoryScoreStore(settings)
     index = MemoryRequestIndex(settings)
@@ -121,10 +123,12 @@ def build_scoring(
     )
 
 
-def _redis_parts(url: str, settings: ScoringSettings, metrics: SamplerMetrics, redact: Redactor) -> ScoringParts:
+def _redis_parts(
+    url: str, settings: ScoringSettings, metrics: SamplerMetrics, redact: Redactor, health: RedisHealth
+) -> ScoringParts:
     redis = redis_client(url, settings)
     results = RedisScoreStore(redis, settings)
-    index = RedisRequestIndex(redis, settings)
+    index = RedisRequestIndex(redis, settings, metrics, health=health)
     feedback = FeedbackDesk(index=index, results=results, metrics=metrics, redact=redact)
     services: list[Service] = [RedisCloser(redis), index]  # closed in reverse: the client last
     sink: SampleSink = DiscardSink()

@@ -4,23 +4,26 @@ Every agent request is remembered (not only the sampled ones: users rate any ans
 runs on the request path after the answer, so it only touches memory: the memory home keeps a
 bounded dict; the Redis home buffers the ids and a background task writes them in one pipeline
 every ``_FLUSH_S`` (``SET ... EX``), so a burst of requests costs a few round trips, and a dead
-Redis costs nothing but the lost ids. Lookups also read the not-yet-written buffer, so feedback
-sent right after an answer is found by the replica that served it.
+Redis costs only the ids beyond the buffer's cap. Lookups also read the not-yet-written buffer and
+the batch being written, so feedback sent right after an answer is found by the replica that
+served it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import time
 from typing import Protocol
 
 import redis.asyncio as aioredis
-import structlog
 from redis.exceptions import RedisError
 
 from gateway.exchange import Exchange
+from gateway.flags.health import RedisHealth
+from gateway.metrics.quality import SamplerMetrics
 from gateway.settings import ScoringSettings
 from gateway.tasks import BackgroundTask
 
@@ -80,27 +83,41 @@ class MemoryRequestIndex:
 
 
 class RedisRequestIndex:
-    """The production home: ``<prefix>req:<id>`` = ``agent|variant`` with the TTL, written in batches."""
+    """The production home: ``<prefix>req:<id>`` = ``agent|variant`` with the TTL, written in batches.
 
-    def __init__(self, redis: aioredis.Redis, settings: ScoringSettings):
+    A batch being written sits in ``_inflight`` until Redis has it, so a lookup in that window still
+    finds it. A failed write puts the batch back in the buffer (up to its cap) for the next flush;
+    only ids that no longer fit, or that are still unwritten at close, are lost (counted in
+    ``genesis_request_index_lost_total``). Redis errors go to ``RedisHealth`` (component
+    ``request_index``): counted each time, logged once per outage.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        settings: ScoringSettings,
+        metrics: SamplerMetrics,
+        *,
+        health: RedisHealth | None = None,
+    ):
         self._redis = redis
         self._prefix = settings.key_prefix + "req:"
         self._ttl = max(1, math.ceil(settings.index_ttl_s))
         self._cap = settings.queue_max_size
         self._pending: dict[str, str] = {}
+        self._inflight: dict[str, str] = {}
+        self._lost = metrics.index_lost
+        self._health = health or RedisHealth()
         self._task = BackgroundTask("request-index-writer", self._run)
-        self._log = structlog.get_logger("gateway.sampling")
-        self.lost = 0
-        """Ids never written (buffer full or Redis failing); they can get no feedback."""
 
     def remember(self, ex: Exchange) -> None:
         if len(self._pending) >= self._cap:
-            self.lost += 1
+            self._lost.inc()
             return
         self._pending[ex.request_id] = ex.agent + _SEP + ex.variant
 
     async def lookup(self, request_id: str) -> tuple[str, str] | None:
-        value: str | bytes | None = self._pending.get(request_id)
+        value: str | bytes | None = self._pending.get(request_id) or self._inflight.get(request_id)
         if value is None:
             value = await self._redis.get(self._prefix + request_id)
         if value is None:
@@ -114,26 +131,43 @@ class RedisRequestIndex:
 
     async def close(self) -> None:
         await self._task.stop()
-        with contextlib.suppress(RedisError, OSError, TimeoutError):
-            await asyncio.wait_for(self._flush(), timeout=1.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), timeout=1.0)
+        unwritten = len(self._pending) + len(self._inflight)
+        if unwritten:
+            self._lost.inc(unwritten)
+            self._pending, self._inflight = {}, {}
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(_FLUSH_S)
-            try:
-                await self._flush()
-            except (RedisError, OSError, TimeoutError) as exc:
-                self._log.warning("request index write failed", error=type(exc).__name__)
+            await self.flush()
 
-    async def _flush(self) -> None:
+    async def flush(self) -> None:
+        """Write the buffered ids now; on a Redis error keep them for the next flush (never raises it)."""
         if not self._pending:
             return
         batch, self._pending = self._pending, {}
+        self._inflight = batch
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for request_id, value in batch.items():
                     pipe.set(self._prefix + request_id, value, ex=self._ttl)
                 await pipe.execute()
-        except BaseException:
-            self.lost += len(batch)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._requeue(batch)
+            self._health.failed("request_index", exc, impact="request ids buffered until it answers")
+            return
+        except BaseException:  # cancelled mid-write (close): keep the ids for close's accounting
+            self._requeue(batch)
             raise
+        finally:
+            self._inflight = {}
+        self._health.ok("request_index")
+
+    def _requeue(self, batch: dict[str, str]) -> None:
+        # The failed batch goes first: its ids are the oldest. Whatever exceeds the cap is lost.
+        merged = batch | self._pending
+        keep = dict(itertools.islice(merged.items(), self._cap))
+        self._lost.inc(len(merged) - len(keep))
+        self._pending = keep

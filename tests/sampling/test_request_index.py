@@ -1,0 +1,83 @@
+"""The Redis request index: lookups during a write, ids kept through an outage, lost ids and errors counted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
+
+from gateway.flags.health import RedisHealth
+from gateway.metrics.flags import FlagMetrics
+from gateway.metrics.quality import SamplerMetrics
+from gateway.sampling.request_index import RedisRequestIndex
+from gateway.settings import ScoringSettings
+from tests.flags.helpers import OwnRedis
+from tests.sampling.helpers import exchange
+
+
+@pytest.fixture
+async def silent_redis() -> AsyncIterator[str]:
+    """A TCP server on loopback that accepts connections and never answers: a hung Redis."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"redis://127.0.0.1:{port}/0"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+def _index(url: str, registry: CollectorRegistry, *, cap: int = 100) -> tuple[RedisRequestIndex, aioredis.Redis]:
+    client = aioredis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    settings = ScoringSettings(key_prefix="test:reqidx:", queue_max_size=cap)
+    health = RedisHealth(FlagMetrics(registry).redis_error)
+    return RedisRequestIndex(client, settings, SamplerMetrics(registry), health=health), client
+
+
+async def test_an_id_being_written_is_still_found(silent_redis: str) -> None:
+    """While a flush waits on Redis, the ids it carries are found from memory, without a Redis round trip."""
+    index, client = _index(silent_redis, CollectorRegistry())
+    index.remember(exchange("r1", variant="candidate"))
+    flushing = asyncio.create_task(index.flush())
+    await asyncio.sleep(0.1)  # the batch has left the buffer and waits for Redis
+    assert not flushing.done()
+    assert await asyncio.wait_for(index.lookup("r1"), timeout=1.0) == ("qa_agent", "candidate")
+    flushing.cancel()
+    await asyncio.gather(flushing, return_exceptions=True)
+    await client.aclose()
+
+
+async def test_an_outage_keeps_the_ids_logs_once_and_counts() -> None:
+    """Redis down: ids stay buffered (found, retried once Redis is back), over-cap ids are counted lost,
+    each error is counted under request_index and the outage is logged once."""
+    registry = CollectorRegistry()
+    server = OwnRedis()  # not started: connections are refused
+    index, client = _index(server.url, registry, cap=2)
+    for i in range(3):
+        index.remember(exchange(f"r{i}", variant="baseline"))
+    try:
+        with capture_logs() as logs:
+            for _ in range(3):
+                await index.flush()
+        assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+            "redis unreachable; request ids buffered until it answers"
+        ]
+        assert registry.get_sample_value("genesis_redis_errors_total", {"component": "request_index"}) == 3
+        assert registry.get_sample_value("genesis_request_index_lost_total") == 1  # r2: over the cap
+        assert await index.lookup("r0") == ("qa_agent", "baseline")
+        server.start()
+        await index.flush()
+        assert await client.get("test:reqidx:req:r1") == b"qa_agent|baseline"
+        assert registry.get_sample_value("genesis_request_index_lost_total") == 1
+    finally:
+        await client.delete("test:reqidx:req:r0", "test:reqidx:req:r1")
+        await client.aclose()
+        server.stop()
