@@ -272,4 +272,22 @@ def _reliability(board: builders.Dashboard) -> builders.Dashboard:
                 width=8,
             )
         )
+        .with_panel(
+            timeseries_panel(
+                "Background loop errors per second by component",
+                "Unexpected failures of the gateway's background loops (A/B analysis, rollout controller and gate, "
+                "flag monitor, assignment-count flush), each logged with its traceback; 0 while none happened.",
+                [
+                    Query(
+                        or_zero(
+                            "sum by (component) (rate(genesis_background_errors_total[$__rate_interval]))",
+                            labels=("component",),
+                        ),
+                        "{{component}}",
+                    )
+                ],
+                unit="short",
+                width=8,
+            )
+        )
     )

@@ -32,7 +32,7 @@ from gateway.flags.health import RedisHealth
 from gateway.flags.monitor import FlagMonitor
 from gateway.flags.rollout import RolloutController, RolloutGate
 from gateway.flags.store import FlagStore
-from gateway.metrics import ExperimentMetrics, FlagMetrics, TrafficMetrics
+from gateway.metrics import BackgroundMetrics, ExperimentMetrics, FlagMetrics, TrafficMetrics
 from gateway.proxy import ChatProxy, request_id
 from gateway.routing.table import RouteTable
 from gateway.sampling.factory import build_scoring
@@ -61,12 +61,14 @@ def build_state(
     registry = registry if registry is not None else CollectorRegistry()
     flag_metrics = FlagMetrics(registry)
     health = RedisHealth(flag_metrics.redis_error)
+    background = BackgroundMetrics(registry)
     home = open_flag_home(
         config,
         redis_url=settings.redis_url or config.redis_url,
         prefix=settings.redis_prefix,
         health=health,
         store=flags,
+        errors=background,
     )
     flags = home.store
     metrics = TrafficMetrics(registry)
@@ -96,11 +98,13 @@ def build_state(
     )
     state.probes.update(home.probes)
     if state.results is not None:
-        state.experiments = ExperimentService(state.results, flags, config.experiments, ExperimentMetrics(registry))
+        state.experiments = ExperimentService(
+            state.results, flags, config.experiments, ExperimentMetrics(registry), errors=background
+        )
     state.services += [
         home.counter,
-        FlagMonitor(flags, home.counter, flag_metrics),
-        RolloutController(flags, home.lock, rollout_gate or state.experiments),
+        FlagMonitor(flags, home.counter, flag_metrics, errors=background),
+        RolloutController(flags, home.lock, rollout_gate or state.experiments, errors=background),
     ]
     if state.experiments is not None:
         state.services.append(state.experiments)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import structlog
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict
 
 from gateway.errors import NotFound
@@ -30,6 +31,7 @@ from gateway.experiments.results import ResultStore
 from gateway.experiments.verdict import Decision, GateAction, Verdict, decide, gate_action
 from gateway.flags.model import AgentFlags, FlagChange
 from gateway.flags.store import FlagStore
+from gateway.metrics.background import BackgroundMetrics
 from gateway.metrics.experiments import ExperimentMetrics
 from gateway.settings import ExperimentsConfig, Variant
 from gateway.tasks import BackgroundTask
@@ -104,7 +106,9 @@ class ExperimentService:
         metrics: ExperimentMetrics,
         *,
         clock: Callable[[], float] = time.time,
+        errors: BackgroundMetrics | None = None,
     ):
+        self._errors = errors or BackgroundMetrics(CollectorRegistry())
         self._results = results
         self._flags = flags
         self._config = config
@@ -143,6 +147,7 @@ class ExperimentService:
             except Exception as exc:
                 # A worker loop: one agent's failure (say, Redis down) must not stop the others or the timer.
                 _log.warning("a/b analysis failed", agent=agent, error=f"{type(exc).__name__}: {exc}")
+                self._errors.failed("ab_analysis")
         return dict(self._latest)
 
     def latest(self, agent: str) -> ExperimentReport | None:

@@ -15,6 +15,7 @@ from gateway.flags.redis_home import RedisKeys, redis_client
 from gateway.flags.redis_store import RedisFlagStore
 from gateway.flags.rollout import MemoryStepLock, RedisStepLock, StepLock
 from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
+from gateway.metrics.background import BackgroundMetrics
 from gateway.settings import GatewayConfig
 
 
@@ -35,6 +36,7 @@ def open_flag_home(
     prefix: str,
     health: RedisHealth,
     store: FlagStore | None = None,
+    errors: BackgroundMetrics | None = None,
 ) -> FlagHome:
     """Redis when ``redis_url`` is set, else memory; an injected ``store`` comes with the in-memory counter and lock."""
     if store is not None or not redis_url:
@@ -53,7 +55,7 @@ def open_flag_home(
 
     return FlagHome(
         store=redis_store,
-        counter=RedisAssignmentCounter(client, keys=keys, health=health),
+        counter=RedisAssignmentCounter(client, keys=keys, health=health, errors=errors),
         lock=RedisStepLock(client, keys=keys, health=health),
         probes={"redis": redis_synced},
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import redis.asyncio as aioredis
 import structlog
@@ -27,6 +27,9 @@ from gateway.flags.health import RedisHealth
 from gateway.flags.redis_home import RedisKeys
 from gateway.settings import Variant
 from gateway.tasks import BackgroundTask
+
+if TYPE_CHECKING:  # gateway.metrics imports this module (via the SRM check): no runtime import back
+    from gateway.metrics.background import BackgroundMetrics
 
 _log = structlog.get_logger("gateway.flags")
 
@@ -95,7 +98,9 @@ class RedisAssignmentCounter:
         keys: RedisKeys | None = None,
         health: RedisHealth | None = None,
         flush_s: float = 1.0,
+        errors: BackgroundMetrics | None = None,
     ):
+        self._errors = errors
         self._client = client
         self._keys = keys or RedisKeys()
         self._health = health or RedisHealth()
@@ -152,3 +157,5 @@ class RedisAssignmentCounter:
                 await self.flush()
             except Exception:  # a worker loop: log and carry on
                 _log.exception("flushing assignment counts failed")
+                if self._errors is not None:
+                    self._errors.failed("assignment_counts")

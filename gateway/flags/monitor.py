@@ -11,11 +11,13 @@ import asyncio
 import time
 
 import structlog
+from prometheus_client import CollectorRegistry
 
 from gateway.flags.counts import AssignmentCounter
 from gateway.flags.errors import StoreUnavailable
 from gateway.flags.srm import srm_check
 from gateway.flags.store import FlagStore
+from gateway.metrics.background import BackgroundMetrics
 from gateway.metrics.flags import FlagMetrics
 from gateway.tasks import BackgroundTask
 
@@ -33,7 +35,9 @@ class FlagMonitor:
         *,
         interval_s: float = 1.0,
         srm_interval_s: float = 10.0,
+        errors: BackgroundMetrics | None = None,
     ):
+        self._errors = errors or BackgroundMetrics(CollectorRegistry())
         self._store = store
         self._counter = counter
         self._metrics = metrics
@@ -73,4 +77,5 @@ class FlagMonitor:
                     await self.refresh_srm()
             except Exception:  # a worker loop: log and try again
                 _log.exception("refreshing flag metrics failed")
+                self._errors.failed("flag_monitor")
             await asyncio.sleep(self._interval_s)

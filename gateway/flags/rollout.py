@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 
 import redis.asyncio as aioredis
 import structlog
+from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
 
 from gateway.flags.errors import StoreUnavailable, VersionConflict
@@ -30,6 +31,7 @@ from gateway.flags.model import AgentFlags, FlagChange
 from gateway.flags.redis_home import RedisKeys
 from gateway.flags.schedule import RolloutPlan
 from gateway.flags.store import FlagStore
+from gateway.metrics.background import BackgroundMetrics
 from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.flags")
@@ -109,7 +111,9 @@ class RolloutController:
         clock: Callable[[], float] = time.time,
         tick_s: float = 1.0,
         lock_ttl_s: float = 10.0,
+        errors: BackgroundMetrics | None = None,
     ):
+        self._errors = errors or BackgroundMetrics(CollectorRegistry())
         self._store = store
         self._lock = lock
         self._gate = gate or AlwaysProceed()
@@ -152,6 +156,7 @@ class RolloutController:
             return await self._gate.check(agent)
         except Exception:  # a failing gate must not advance a rollout nor stop the controller
             _log.exception("rollout gate failed; holding the step", agent=agent)
+            self._errors.failed("rollout_gate")
             return "hold"
 
     async def start(self) -> None:
@@ -167,3 +172,4 @@ class RolloutController:
                 await self.tick()
             except Exception:  # a worker loop: log and try again next tick
                 _log.exception("rollout controller tick failed")
+                self._errors.failed("rollout_controller")

@@ -10,10 +10,19 @@ a fresh directory before any worker starts; each process then writes its samples
 and ``/metrics`` merges all of them (``exposition``), so any worker answers for all.
 """
 
+from gateway.metrics.background import BackgroundMetrics
 from gateway.metrics.experiments import ExperimentMetrics
 from gateway.metrics.exposition import render_metrics
 from gateway.metrics.flags import FlagMetrics
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
 from gateway.metrics.traffic import TrafficMetrics
 
-__all__ = ["ExperimentMetrics", "FlagMetrics", "SamplerMetrics", "ScoringMetrics", "TrafficMetrics", "render_metrics"]
+__all__ = [
+    "BackgroundMetrics",
+    "ExperimentMetrics",
+    "FlagMetrics",
+    "SamplerMetrics",
+    "ScoringMetrics",
+    "TrafficMetrics",
+    "render_metrics",
+]

@@ -81,7 +81,7 @@ def test_specificity_has_its_own_panel_with_the_floor() -> None:
 
 
 def test_overview_covers_what_ops_watch() -> None:
-    """The overview reads traffic, errors, latency, TTFT, tokens, cost, fallbacks, share and overhead."""
+    """The overview reads traffic, errors, latency, TTFT, tokens, cost, fallbacks, share, overhead, background errors."""
     exprs = " ".join(t["expr"] for p in _panels(_load("gateway-overview.json")) for t in p["targets"])
     for name in (
         "genesis_requests",
@@ -93,6 +93,7 @@ def test_overview_covers_what_ops_watch() -> None:
         "genesis_fallbacks_total",
         "genesis_candidate_share_percent",
         "genesis_gateway_overhead_seconds",
+        "genesis_background_errors_total",
     ):
         assert name in exprs, name
 

@@ -80,6 +80,7 @@ def test_the_required_alerts_exist() -> None:
         "GenesisSampleRatioMismatch",
         "GenesisRollbackDecided",
         "GenesisRedisUnreachable",
+        "GenesisBackgroundErrors",
     } <= alerts
 
 

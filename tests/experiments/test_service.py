@@ -18,6 +18,7 @@ from gateway.flags.redis_store import RedisFlagStore
 from gateway.flags.rollout import MemoryStepLock, RolloutController
 from gateway.flags.schedule import RolloutPlan, RolloutRequest
 from gateway.flags.store import MemoryFlagStore, flags_from_config
+from gateway.metrics.background import BackgroundMetrics
 from gateway.metrics.experiments import ExperimentMetrics
 from gateway.sampling.results import RedisScoreStore
 from gateway.settings import ScoringSettings
@@ -37,7 +38,11 @@ class Rig:
         self.flags = MemoryFlagStore(flags_from_config(self.config))
         self.registry = CollectorRegistry()
         self.service = ExperimentService(
-            self.results, self.flags, self.config.experiments, ExperimentMetrics(self.registry)
+            self.results,
+            self.flags,
+            self.config.experiments,
+            ExperimentMetrics(self.registry),
+            errors=BackgroundMetrics(self.registry),
         )
 
     def sample(self, name: str, **labels: str) -> float | None:
@@ -154,6 +159,7 @@ async def test_a_failing_store_skips_only_that_agent() -> None:
     reports = await rig.service.run_once()
     assert AGENT in reports and "qa_agent" not in reports
     assert rig.sample("genesis_ab_verdict", agent=AGENT, verdict="promote") == 1
+    assert rig.sample("genesis_background_errors_total", component="ab_analysis") == 1
 
 
 async def test_the_timer_analyses_until_closed() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from gateway.app import build_state
 from gateway.flags.counts import MemoryAssignmentCounter
 from gateway.flags.model import FlagChange
 from gateway.flags.monitor import FlagMonitor
 from gateway.flags.schedule import RolloutPlan, RolloutRequest
 from gateway.flags.store import MemoryFlagStore, flags_from_config
 from gateway.metrics import FlagMetrics
+from gateway.metrics.background import BACKGROUND_COMPONENTS
+from gateway.settings import Settings
 from tests.flags.helpers import flags_config
 
 
@@ -63,3 +66,11 @@ def test_redis_error_series_exist_from_the_start() -> None:
     assert registry.get_sample_value("genesis_redis_errors_total", {"component": "flags_sync"}) == 0
     metrics.redis_error("counts")
     assert registry.get_sample_value("genesis_redis_errors_total", {"component": "counts"}) == 1
+
+
+def test_background_error_series_exist_from_the_start_in_a_gateway() -> None:
+    """A built gateway exports genesis_background_errors_total at 0 for every background loop."""
+    registry = CollectorRegistry()
+    build_state(Settings(), flags_config(), registry=registry)
+    for component in BACKGROUND_COMPONENTS:
+        assert registry.get_sample_value("genesis_background_errors_total", {"component": component}) == 0

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
 
 from gateway.flags.counts import MemoryAssignmentCounter
 from gateway.flags.model import FlagChange
@@ -16,6 +17,7 @@ from gateway.flags.rollout import GateDecision, MemoryStepLock, RedisStepLock, R
 from gateway.flags.schedule import RolloutRequest
 from gateway.flags.service import FlagService
 from gateway.flags.store import FlagStore, MemoryFlagStore, flags_from_config
+from gateway.metrics.background import BackgroundMetrics
 from tests.conftest import REDIS_URL
 from tests.flags.helpers import eventually, flags_config
 
@@ -104,12 +106,15 @@ async def test_hold_waits_and_rollback_returns_to_zero() -> None:
 
 
 async def test_a_failing_gate_holds() -> None:
-    """A gate that raises does not advance the rollout, nor stop the controller."""
+    """A gate that raises does not advance the rollout, nor stop the controller; the failure is counted."""
     clock, store = Clock(), MemoryFlagStore(flags_from_config(flags_config()))
+    registry = CollectorRegistry()
     await _start(store, clock)
     clock.now += 1800
-    await RolloutController(store, MemoryStepLock(), FailingGate(), clock=clock).tick()
+    errors = BackgroundMetrics(registry)
+    await RolloutController(store, MemoryStepLock(), FailingGate(), clock=clock, errors=errors).tick()
     assert _share(store) == 5
+    assert registry.get_sample_value("genesis_background_errors_total", {"component": "rollout_gate"}) == 1
 
 
 async def test_a_kill_stops_the_schedule() -> None:
