@@ -66,13 +66,17 @@ def demo_config() -> GatewayConfig:
 class TrafficGenerator:
     """Calls the gateway like a fleet of agents would: random agent, prompt and user, at a steady rate."""
 
-    def __init__(self, base_url: str, *, rate_per_s: float, users: int = 200, seed: int = 1):
+    def __init__(self, base_url: str, *, rate_per_s: float, users: int = 200, seed: int = 1, timeout_s: float = 30.0):
         self._url = base_url.rstrip("/") + "/v1/chat/completions"
         self._interval = 1 / rate_per_s
         self._users = users
         self._rng = random.Random(seed)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._task = BackgroundTask("demo-traffic", self._run)
+        self.in_flight: set[asyncio.Task[None]] = set()
+        """Requests under way: held here so none is garbage-collected mid-request; each leaves when done."""
         self.sent = 0
+        self.failed = 0
 
     async def start(self) -> None:
         self._task.start()
@@ -81,10 +85,17 @@ class TrafficGenerator:
         await self._task.stop()
 
     async def _run(self) -> None:
-        async with aiohttp.ClientSession() as session:
-            while True:
-                await asyncio.sleep(self._interval)
-                asyncio.create_task(self._one(session))  # noqa: RUF006 - fire and forget, bounded by the rate
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            try:
+                while True:
+                    await asyncio.sleep(self._interval)
+                    task = asyncio.create_task(self._one(session))
+                    self.in_flight.add(task)
+                    task.add_done_callback(self.in_flight.discard)
+            finally:  # stopped: end the requests under way before their session closes
+                for task in self.in_flight:
+                    task.cancel()
+                await asyncio.gather(*self.in_flight, return_exceptions=True)
 
     async def _one(self, session: aiohttp.ClientSession) -> None:
         agent = self._rng.choice(sorted(DEMO_PROMPTS))
@@ -98,7 +109,8 @@ class TrafficGenerator:
             async with session.post(self._url, json=body, headers=headers) as resp:
                 await resp.read()
                 self.sent += 1
-        except aiohttp.ClientError as exc:  # the server may still be starting
+        except (aiohttp.ClientError, TimeoutError) as exc:  # the server may still be starting, or be slow
+            self.failed += 1
             _log.debug("demo request failed", error=type(exc).__name__)
 
 
