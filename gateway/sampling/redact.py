@@ -33,18 +33,30 @@ def _phone(match: re.Match[str]) -> str:
     return PHONE
 
 
+_ASCII_DIGITS = "0123456789"
+
+
+def _may_hold_digits(text: str, count: int) -> bool:
+    """Whether ``text`` has ``count`` digits: exact for ASCII text; otherwise True (``\\d`` matches other scripts' digits)."""
+    if not text.isascii():
+        return True
+    return sum(map(text.count, _ASCII_DIGITS)) >= count  # ten C-level scans: faster than one translate
+
+
 class Redactor:
     """Blanks personal data out of text, as configured."""
 
     def __init__(self, config: RedactionConfig | None = None):
         config = config or RedactionConfig()
         steps: list[Callable[[str], str]] = []
+        # Each pattern scans the whole text (~6-13 µs per 500 characters); a cheap check first skips
+        # the texts it cannot match: no '@', or fewer digits than a phone or card number has.
         if config.emails:
-            steps.append(lambda text: _EMAIL.sub(EMAIL, text))
+            steps.append(lambda text: _EMAIL.sub(EMAIL, text) if "@" in text else text)
         if config.cards:  # before phones: a card number would otherwise read as one
-            steps.append(lambda text: _CARD.sub(CARD, text))
+            steps.append(lambda text: _CARD.sub(CARD, text) if _may_hold_digits(text, 13) else text)
         if config.phones:
-            steps.append(lambda text: _PHONE.sub(_phone, text))
+            steps.append(lambda text: _PHONE.sub(_phone, text) if _may_hold_digits(text, _PHONE_DIGITS[0]) else text)
         for pattern in config.patterns:
             compiled = re.compile(pattern)
             steps.append(lambda text, compiled=compiled: compiled.sub(REDACTED, text))  # type: ignore[misc]

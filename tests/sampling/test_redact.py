@@ -66,3 +66,13 @@ def test_bad_pattern_fails_the_config() -> None:
     """A pattern that does not compile is refused when the config loads."""
     with pytest.raises(ValueError, match="not a valid regular expression"):
         RedactionConfig(patterns=("(unclosed",))
+
+
+def test_a_phone_with_the_fewest_digits_is_still_redacted() -> None:
+    """Nine digits (the shortest phone number) pass the digit-count check that skips shorter texts."""
+    assert Redactor()("call 612 345 678.") == f"call {PHONE}."
+
+
+def test_digits_of_other_scripts_are_still_checked() -> None:
+    """A phone number in Arabic-Indic digits is redacted: the ASCII digit count does not skip non-ASCII text."""
+    assert Redactor()("call \u0660\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668 now") == f"call {PHONE} now"
