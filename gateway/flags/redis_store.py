@@ -148,11 +148,8 @@ class RedisFlagStore:
                 f"Redis did not answer ({type(exc).__name__}); the audit log is unavailable", code="store_unavailable"
             ) from exc
         self._health.ok("audit")
-        return [
-            AuditEntry.model_validate_json(_bytes(fields[b"entry"])).model_copy(update={"id": _bytes(sid).decode()})
-            for sid, fields in rows or []
-            if fields is not None and sid is not None
-        ]
+        entries = (_audit_entry(sid, fields) for sid, fields in rows or [] if fields is not None and sid is not None)
+        return [entry for entry in entries if entry is not None]
 
     # -- lifecycle and the sync loop ------------------------------------------------------------
 
@@ -244,6 +241,16 @@ class RedisFlagStore:
 def _bytes(value: bytes | str) -> bytes:
     # The client is made without decode_responses, so Redis answers are bytes; the types allow str too.
     return value if isinstance(value, bytes) else value.encode()
+
+
+def _audit_entry(sid: bytes | str, fields: Mapping[bytes | str, bytes | str]) -> AuditEntry | None:
+    # One unreadable entry (hand-written, or from an incompatible version) must not hide the rest.
+    try:
+        entry = AuditEntry.model_validate_json(_bytes(fields[b"entry"]))
+    except (KeyError, ValidationError) as exc:
+        _log.error("unreadable audit entry in redis skipped", id=_bytes(sid).decode(), error=str(exc))
+        return None
+    return entry.model_copy(update={"id": _bytes(sid).decode()})
 
 
 def _parse(raw: bytes | str | None) -> AgentFlags | None:

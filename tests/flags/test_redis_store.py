@@ -179,3 +179,18 @@ async def test_outage_keeps_the_last_flags_and_recovers() -> None:
         finally:
             await one.close()
             await two.close()
+
+
+async def test_an_unreadable_audit_entry_is_skipped(redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    """A bad entry in the audit stream (not JSON of an entry, or no entry field) is left out; the rest is listed."""
+    store = _store(redis_prefix)
+    await store.start()
+    try:
+        await store.update("qa_agent", FlagChange(sample_rate=0.3), actor="alice", note="first")
+        stream = RedisKeys(redis_prefix).audit("qa_agent")
+        await redis_client.xadd(stream, {"entry": b'{"not": "an entry"}'})
+        await redis_client.xadd(stream, {"other": b"x"})
+        await store.update("qa_agent", FlagChange(sample_rate=0.4), actor="bob", note="second")
+        assert [e.note for e in await store.history("qa_agent")][:2] == ["second", "first"]
+    finally:
+        await store.close()
