@@ -38,7 +38,7 @@ class KeyRing:
             secret = env.get(key.key_env)
             if not secret:
                 raise ConfigError(f"auth.keys.{key.name}.key_env: environment variable {key.key_env} is not set")
-            self._by_digest[_digest(secret)] = Caller(key.name, frozenset(key.agents))
+            self._by_digest[secret_digest(secret)] = Caller(key.name, frozenset(key.agents))
         self.open = not self._by_digest
 
     def authenticate(self, authorization: str | None) -> Caller:
@@ -47,7 +47,7 @@ class KeyRing:
             return _ANONYMOUS
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'", code="missing_key")
-        caller = self._by_digest.get(_digest(authorization[7:].strip()))
+        caller = self._by_digest.get(secret_digest(authorization[7:].strip()))
         if caller is None:
             raise Unauthorized("invalid API key", code="invalid_key")
         return caller
@@ -68,5 +68,6 @@ class KeyRing:
             )
 
 
-def _digest(secret: str) -> bytes:
+def secret_digest(secret: str) -> bytes:
+    """How agent keys and admin tokens are held and looked up: their SHA-256, never the secret itself."""
     return hashlib.sha256(secret.encode()).digest()

@@ -12,11 +12,11 @@ to everyone: flags cannot be changed by accident on an open demo.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gateway.auth import secret_digest
 from gateway.errors import Forbidden, Unauthorized
 from gateway.settings import ConfigError
 
@@ -37,7 +37,7 @@ class AdminTokens:
 
     def __init__(self, admins: Mapping[str, Admin]):
         """``admins`` maps each token (in clear, as configured) to its holder."""
-        self._by_digest = {_digest(token): admin for token, admin in admins.items()}
+        self._by_digest = {secret_digest(token): admin for token, admin in admins.items()}
 
     @classmethod
     def from_env(cls, single: str | None, named: str | None) -> AdminTokens:
@@ -64,7 +64,7 @@ class AdminTokens:
             )
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing admin token: send 'Authorization: Bearer <admin token>'", code="missing_key")
-        admin = self._by_digest.get(_digest(authorization[7:].strip()))
+        admin = self._by_digest.get(secret_digest(authorization[7:].strip()))
         if admin is None:
             raise Unauthorized("invalid admin token", code="invalid_key")
         return admin
@@ -91,7 +91,3 @@ def _parse_named(spec: str) -> list[tuple[str, Admin]]:
             )
         result.append((token, Admin(name, can_write=access == "rw")))
     return result
-
-
-def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()

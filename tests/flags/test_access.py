@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
+from gateway import auth
 from gateway.errors import Forbidden, Unauthorized
+from gateway.flags import access
 from gateway.flags.access import AdminTokens
 from gateway.settings import ConfigError
 
@@ -45,3 +49,9 @@ def test_malformed_token_lists_fail_at_start(spec: str) -> None:
     """A malformed GATEWAY_ADMIN_TOKENS (or a token used twice) is a config error naming the variable."""
     with pytest.raises(ConfigError, match="GATEWAY_ADMIN_TOKENS"):
         AdminTokens.from_env(None, spec)
+
+
+def test_admin_tokens_and_agent_keys_share_one_digest() -> None:
+    """Admin tokens are hashed by the same function as agent keys (gateway.auth), a SHA-256 of the secret."""
+    assert access.secret_digest is auth.secret_digest
+    assert auth.secret_digest("s3cret") == hashlib.sha256(b"s3cret").digest()
