@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import BadRequest
 from gateway.flags.access import Admin
-from gateway.flags.model import AgentFlags, AuditEntry, FlagChange
+from gateway.flags.model import MAX_OVERRIDES, AgentFlags, AuditEntry, FlagChange
 from gateway.flags.schedule import RolloutRequest
 from gateway.flags.service import AssignmentReport, FlagService
 from gateway.proxy import request_id
@@ -52,8 +52,12 @@ class FlagUpdate(BaseModel):
     candidate_share: float | None = Field(default=None, ge=0, le=100, description="Percent of units on the candidate.")
     sample_rate: float | None = Field(default=None, ge=0, le=1, description="Share of answers sampled for scoring.")
     enabled: bool | None = Field(default=None, description="False is the kill switch.")
-    overrides: dict[UnitId, Variant] | None = Field(default=None, max_length=10_000, description="Replaces them all.")
-    pin: dict[UnitId, Variant] | None = Field(default=None, max_length=1_000, description="Adds or changes overrides.")
+    overrides: dict[UnitId, Variant] | None = Field(
+        default=None, max_length=MAX_OVERRIDES, description="Replaces them all (at most 10,000 per agent)."
+    )
+    pin: dict[UnitId, Variant] | None = Field(
+        default=None, max_length=1_000, description="Adds or changes overrides (the agent's total stays ≤ 10,000)."
+    )
     unpin: list[UnitId] | None = Field(default=None, max_length=1_000, description="Removes these units' overrides.")
 
     def to_change(self) -> FlagChange:

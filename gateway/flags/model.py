@@ -7,11 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.errors import BadRequest
 from gateway.flags.schedule import RolloutPlan
 from gateway.routing.assign import Splitter, share_to_threshold
 from gateway.settings import AgentConfig, Variant
 
 _BOOKKEEPING = {"version", "updated_at"}
+
+MAX_OVERRIDES = 10_000
+"""Most overrides an agent may hold: they ride along in every flag sync and every audit entry."""
 
 
 class AgentFlags(BaseModel):
@@ -100,6 +104,13 @@ class FlagChange(BaseModel):
         result.update(self.pin or {})
         for unit in self.unpin or ():
             result.pop(unit, None)
+        # Only growth is refused: an agent already over the cap (from its YAML) can still be changed.
+        if len(result) > MAX_OVERRIDES and len(result) > len(current):
+            raise BadRequest(
+                f"an agent holds at most {MAX_OVERRIDES:,} overrides; this change would leave {len(result):,} "
+                f"(it has {len(current):,}): unpin some first",
+                code="too_many_overrides",
+            )
         return result
 
     def _rollout(self, current: RolloutPlan | None) -> RolloutPlan | None:

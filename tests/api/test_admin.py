@@ -191,6 +191,17 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(  # noqa: PLR0917 - one pe
     assert admin.call("GET", "/admin/agents/support_agent/history")[1]["data"] == []
 
 
+def test_pins_cannot_grow_the_overrides_past_the_cap(admin: Admin) -> None:
+    """At 10,000 stored overrides a pin of a new unit is a 400 naming the cap; re-pinning a held unit still works."""
+    full = {f"u{i}": "baseline" for i in range(10_000)}
+    assert admin.call("PATCH", "/admin/agents/support_agent", {"overrides": full})[0] == 200
+    status, answer = admin.call("PATCH", "/admin/agents/support_agent", {"pin": {"one-more": "candidate"}})
+    assert status == 400 and answer["object"] == "error" and "at most 10,000 overrides" in answer["message"]
+    assert admin.flags()["version"] == 2
+    status, flags = admin.call("PATCH", "/admin/agents/support_agent", {"pin": {"u0": "candidate"}})
+    assert status == 200 and len(flags["overrides"]) == 10_000
+
+
 def test_malformed_json_is_400(admin: Admin) -> None:
     """A body that is not JSON is refused in the Mistral shape."""
     status, answer = admin.call("PATCH", "/admin/agents/support_agent", raw=b"{share: 5")
