@@ -123,7 +123,13 @@ def _rollout(flags: dict[str, Any]) -> str:
     if not plan:
         return "-"
     steps = plan["steps"]
-    return f"step {plan['step'] + 1}/{len(steps)} → {steps[-1]:g} %, next {_when(plan['next_at'])}"
+    where = f"step {plan['step'] + 1}/{len(steps)} → {steps[-1]:g} %"
+    if plan.get("held_since"):
+        return (
+            f"{where}, next step held by the quality gate since {_when(plan['held_since'])} "
+            f"(last answer: {plan.get('last_gate') or 'hold'}; the verdict: genesis-gateway ab show {flags['agent']})"
+        )
+    return f"{where}, next {_when(plan['next_at'])}"
 
 
 def _summary(flags: dict[str, Any]) -> str:

@@ -8,7 +8,9 @@ expired cannot take a step twice: the write fails once the version has moved.
 
 The gate (``RolloutGate``) is the hook for the A/B analysis: "proceed" takes the step, "hold"
 leaves it due (asked again when the lock expires), "rollback" sets the share to 0 and ends the
-schedule, recorded in the audit log with actor ``rollout-gate``. A kill ends the schedule too
+schedule, recorded in the audit log with actor ``rollout-gate``. The first hold of a step is
+written into the schedule (``last_gate``, ``held_since``), so the admin API and ``flags show`` say
+why a due step waits; later holds of the same step write nothing. A kill ends the schedule too
 (see ``FlagChange``).
 """
 
@@ -136,6 +138,12 @@ class RolloutController:
         decision = await self._ask_gate(flags.agent)
         if decision == "hold":
             _log.info("rollout step held by the gate", agent=flags.agent, share=plan.share)
+            if plan.held_since is None:  # written once per hold, so `flags show` can say why the step waits
+                note = f"step {plan.step + 2}/{len(plan.steps)} held by the quality gate"
+                if await self._write(flags, FlagChange(rollout=plan.held(self._clock())), CONTROLLER_ACTOR, note):
+                    # The write moved the version: hold its lock too, so the gate is asked again only
+                    # once this one expires, as for any hold.
+                    await self._lock.acquire(f"rollout:{flags.agent}:{flags.version + 1}", self._lock_ttl_s)
             return
         if decision == "rollback":
             change, actor = FlagChange(candidate_share=0, stop_rollout=True), GATE_ACTOR
@@ -144,12 +152,16 @@ class RolloutController:
             share = plan.next_share()
             change = FlagChange(candidate_share=share, rollout=plan.advanced(self._clock()))
             actor, note = CONTROLLER_ACTOR, f"step {plan.step + 2}/{len(plan.steps)}: {share:g} %"
+        if await self._write(flags, change, actor, note):
+            _log.info("rollout step taken", agent=flags.agent, decision=decision, note=note)
+
+    async def _write(self, flags: AgentFlags, change: FlagChange, actor: str, note: str) -> bool:
         try:
             await self._store.update(flags.agent, change, actor=actor, note=note, expect_version=flags.version)
         except (VersionConflict, StoreUnavailable) as err:
             _log.info("rollout step not taken", agent=flags.agent, reason=err.message)
-            return
-        _log.info("rollout step taken", agent=flags.agent, decision=decision, note=note)
+            return False
+        return True
 
     async def _ask_gate(self, agent: str) -> GateDecision:
         try:

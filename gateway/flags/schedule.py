@@ -48,6 +48,10 @@ class RolloutPlan(BaseModel):
     """Unix time at which the next step is due."""
     started_at: float
     started_by: str
+    last_gate: str | None = None
+    """The quality gate's last answer about the next step (proceed, hold; hold when the gate failed)."""
+    held_since: float | None = None
+    """Unix time since which the gate holds the next step, while it does; ``None`` otherwise."""
 
     @classmethod
     def start(cls, request: RolloutRequest, *, now: float, actor: str) -> RolloutPlan:
@@ -80,7 +84,13 @@ class RolloutPlan(BaseModel):
         step = self.step + 1
         if step >= len(self.steps) - 1:
             return None
-        return self.model_copy(update={"step": step, "next_at": now + self.interval_s})
+        return self.model_copy(
+            update={"step": step, "next_at": now + self.interval_s, "last_gate": "proceed", "held_since": None}
+        )
+
+    def held(self, now: float) -> RolloutPlan:
+        """The plan with its next step held by the gate from ``now`` (the start of the hold is kept)."""
+        return self.model_copy(update={"last_gate": "hold", "held_since": self.held_since or now})
 
     def next_share(self) -> float:
         """The share the next step sets."""

@@ -12,10 +12,11 @@ from typer.testing import CliRunner, Result
 
 from gateway.app import build_state, create_app
 from gateway.cli import app as root_app
-from gateway.cli.flags_cmd import app, parse_duration, parse_overrides
+from gateway.cli.flags_cmd import AdminClient, app, parse_duration, parse_overrides
+from gateway.flags.rollout import GateDecision
 from gateway.settings import Settings
 from gateway.state import GatewayState
-from tests.flags.helpers import ADMIN_TOKEN, NAMED_TOKENS, READ_TOKEN, flags_config
+from tests.flags.helpers import ADMIN_TOKEN, NAMED_TOKENS, READ_TOKEN, flags_config, wait_until
 from tests.support.servers import free_port, serve_app
 
 
@@ -77,6 +78,29 @@ def test_rollout_start_and_stop(gateway: Served) -> None:
     assert "step 1/4" in started.output
     assert gateway.run("rollout", "qa_agent", "--stop").exit_code == 0
     assert gateway.state.flags.get("qa_agent").rollout is None  # type: ignore[union-attr]
+
+
+class HoldGate:
+    """A quality gate that holds every step."""
+
+    async def check(self, agent: str) -> GateDecision:
+        return "hold"
+
+
+def test_a_held_step_is_shown_with_its_gate_answer() -> None:
+    """A step the gate holds: the API's rollout has last_gate and held_since, and `flags show` says it is held."""
+    state = build_state(
+        Settings(admin_tokens=NAMED_TOKENS), flags_config(), registry=CollectorRegistry(), rollout_gate=HoldGate()
+    )
+    with serve_app(create_app(state)) as url:
+        served = Served(url, state)
+        assert served.run("rollout", "qa_agent", "--steps", "20,30", "--every", "1s").exit_code == 0
+        wait_until(lambda: state.flags.get("qa_agent").rollout.held_since is not None, what="the hold recorded")  # type: ignore[union-attr]
+        plan = AdminClient(url, ADMIN_TOKEN).call("GET", "/admin/agents/qa_agent")["rollout"]
+        assert plan["last_gate"] == "hold" and plan["held_since"] > 0
+        shown = served.run("show", "qa_agent")
+        assert shown.exit_code == 0, shown.output
+        assert "held by the quality gate since" in shown.output and "last answer: hold" in shown.output
 
 
 def test_srm_table(gateway: Served) -> None:

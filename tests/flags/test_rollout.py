@@ -105,6 +105,35 @@ async def test_hold_waits_and_rollback_returns_to_zero() -> None:
     assert last.actor == "rollout-gate" and "rolled back" in last.note
 
 
+async def test_a_hold_is_recorded_once_in_the_schedule_and_cleared_by_the_step() -> None:
+    """The first hold writes last_gate=hold and held_since into the plan (audited); later holds write nothing;
+    the step taken afterwards clears held_since and records proceed."""
+    clock, store = Clock(), MemoryFlagStore(flags_from_config(flags_config()))
+    controller_gate = ScriptedGate("hold", "hold")
+    controller = RolloutController(store, MemoryStepLock(clock), controller_gate, clock=clock)
+    await _start(store, clock)
+    clock.now += 1800
+    held_at = clock.now
+    await controller.tick()
+    flags = store.get("support_agent")
+    assert flags is not None and flags.rollout is not None
+    assert (flags.rollout.last_gate, flags.rollout.held_since, flags.candidate_share) == ("hold", held_at, 5)
+    assert (await store.history("support_agent"))[0].note == "step 2/3 held by the quality gate"
+    version = flags.version
+    await controller.tick()
+    assert len(controller_gate.asked) == 1  # the recorded hold keeps the step's lock: asked again after it expires
+    clock.now += 60
+    await controller.tick()  # the second hold
+    assert store.get("support_agent").version == version  # type: ignore[union-attr]
+    assert store.get("support_agent").rollout.held_since == held_at  # type: ignore[union-attr]
+    assert len(controller_gate.asked) == 2
+    clock.now += 60
+    await controller.tick()
+    flags = store.get("support_agent")
+    assert flags is not None and flags.rollout is not None and flags.candidate_share == 25
+    assert (flags.rollout.last_gate, flags.rollout.held_since) == ("proceed", None)
+
+
 async def test_a_failing_gate_holds() -> None:
     """A gate that raises does not advance the rollout, nor stop the controller; the failure is counted."""
     clock, store = Clock(), MemoryFlagStore(flags_from_config(flags_config()))
