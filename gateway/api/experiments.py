@@ -5,6 +5,10 @@ read-write one for promote and rollback, whose name is the actor in the flags' a
 numbers are computed afresh from the results store on every request, so they never lag the
 metrics' timer. Promote sets the candidate share to 100 %, rollback to 0 %; both stop a running
 staged rollout and change nothing else (a killed agent stays killed).
+
+Promote follows the analysis: unless the current verdict is ``promote`` it is refused with 409,
+unless ``force`` is given (``?force=true`` or ``{"force": true}``), which the audit note records.
+Rollback is always allowed: sending users back to the baseline is the safe direction.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from litestar import Request, Router, get, post
-from litestar.params import FromPath
-from pydantic import BaseModel
+from litestar.params import FromPath, FromQuery
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.api.admin import _guard as admin_guard  # the one admin guard; reused, not rewritten
-from gateway.errors import GatewayError
+from gateway.errors import BadRequest, GatewayError
 from gateway.experiments.service import ExperimentReport, ExperimentService
 from gateway.flags.model import AgentFlags
 from gateway.state import state_of
@@ -30,6 +34,22 @@ class AnalysisOff(GatewayError):
 
     status = 503
     type = "service_unavailable"
+
+
+class VerdictDisagrees(GatewayError):
+    """Promote asked while the verdict is not promote, without ``force``; nothing was changed."""
+
+    status = 409
+    type = "conflict"
+
+
+class ActionOptions(BaseModel):
+    """The optional body of promote and rollback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    force: bool = False
+    """Promote even though the current verdict is not promote (recorded in the audit note)."""
 
 
 class ExperimentList(BaseModel):
@@ -74,19 +94,49 @@ async def show_experiment(request: Request[Any, Any, Any], agent: FromPath[str])
 
 
 @post("/{agent:str}/promote", summary="Promote the candidate (share 100 %)", status_code=200, opt=_WRITE)
-async def promote(request: Request[Any, Any, Any], agent: FromPath[str]) -> ExperimentAction:
-    """Send every unit to the candidate, whatever the verdict says (the reply carries the last one)."""
+async def promote(
+    request: Request[Any, Any, Any], agent: FromPath[str], force: FromQuery[bool] = False
+) -> ExperimentAction:
+    """Send every unit to the candidate when the current verdict is promote; otherwise 409 unless ``force``."""
     service, actor = _service(request), _actor(request)
-    flags = await service.promote(agent, actor=actor)
+    if force or await _forced(request):
+        # Forced: no fresh analysis, so a results outage cannot block an operator who has decided.
+        last = service.latest(agent)
+        note = f"a/b: promote by {actor} (forced; last verdict: {last.verdict if last else 'unknown'})"
+    else:
+        report = await service.evaluate(agent)
+        if report.verdict != "promote":
+            raise VerdictDisagrees(
+                f"the verdict for {agent!r} is {report.verdict!r}, not 'promote' ({'; '.join(report.reasons)}); "
+                "promote anyway with force=true (CLI: --force)",
+                code="verdict_disagrees",
+            )
+        note = f"a/b: promote by {actor} (verdict: promote)"
+    flags = await service.promote(agent, actor=actor, note=note)
     return ExperimentAction(agent=agent, action="promote", actor=actor, flags=flags, last_report=service.latest(agent))
 
 
 @post("/{agent:str}/rollback", summary="Roll the candidate back (share 0 %)", status_code=200, opt=_WRITE)
 async def rollback(request: Request[Any, Any, Any], agent: FromPath[str]) -> ExperimentAction:
-    """Send every unit to the baseline; counted in ``genesis_ab_rollbacks_total``."""
+    """Send every unit to the baseline, whatever the verdict (the safe direction; ``force`` is not needed)."""
     service, actor = _service(request), _actor(request)
+    await _forced(request)  # validates the body like promote's; rollback never needs force
     flags = await service.rollback(agent, actor=actor, note=f"a/b: rollback by {actor}")
     return ExperimentAction(agent=agent, action="rollback", actor=actor, flags=flags, last_report=service.latest(agent))
+
+
+async def _forced(request: Request[Any, Any, Any]) -> bool:
+    """``force`` from the optional JSON body; an empty body means no options."""
+    raw = await request.body()
+    if not raw.strip():
+        return False
+    try:
+        return ActionOptions.model_validate_json(raw).force
+    except ValidationError as exc:
+        raise BadRequest(
+            'the body of promote and rollback is optional; when given it is {"force": true|false}',
+            code="invalid_body",
+        ) from exc
 
 
 def experiments_router() -> Router:

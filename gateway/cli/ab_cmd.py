@@ -46,14 +46,27 @@ def show(
 
 
 @app.command()
-def promote(agent: AgentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """Send every unit of the agent to its candidate (share 100 %; stops a running rollout)."""
-    _act(AdminClient(url, token).call("POST", f"/admin/experiments/{agent}/promote", {}))
+def promote(
+    agent: AgentArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even though the verdict is not promote (recorded in the audit).")
+    ] = False,
+) -> None:
+    """Send every unit of the agent to its candidate (share 100 %; stops a running rollout).
+
+    Refused unless the current verdict is promote; --force overrides that.
+    """
+    _act(AdminClient(url, token).call("POST", f"/admin/experiments/{agent}/promote", {"force": force}))
 
 
 @app.command()
 def rollback(agent: AgentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
-    """Send every unit of the agent to its baseline (share 0 %; stops a running rollout)."""
+    """Send every unit of the agent to its baseline (share 0 %; stops a running rollout).
+
+    Always allowed, whatever the verdict: rolling back is the safe direction, so there is no --force.
+    """
     _act(AdminClient(url, token).call("POST", f"/admin/experiments/{agent}/rollback", {}))
 
 

@@ -160,10 +160,10 @@ class ExperimentService:
         _log.info("rollout gate asked", agent=agent, verdict=report.verdict, gate=report.gate)
         return report.gate
 
-    async def promote(self, agent: str, *, actor: str) -> AgentFlags:
+    async def promote(self, agent: str, *, actor: str, note: str = "a/b: promote") -> AgentFlags:
         """Send every unit to the candidate (share 100 %); ends a running schedule."""
         return await self._flags.update(
-            agent, FlagChange(candidate_share=100.0, stop_rollout=True), actor=actor, note="a/b: promote"
+            agent, FlagChange(candidate_share=100.0, stop_rollout=True), actor=actor, note=note
         )
 
     async def rollback(self, agent: str, *, actor: str, note: str = "a/b: rollback") -> AgentFlags:

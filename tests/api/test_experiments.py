@@ -80,6 +80,22 @@ def test_promote_then_rollback_are_audited_and_counted(served: Served) -> None:
     assert served.registry.get_sample_value("genesis_ab_rollbacks_total", {"agent": AGENT}) == 1
 
 
+def test_promote_against_the_verdict_is_409_unless_forced(served: Served) -> None:
+    """qa_agent's verdict is continue: promote is a 409 naming it; force (query or body) promotes, audited as forced;
+    rollback needs no force even against a promote verdict."""
+    refused = served.call("POST", "/admin/experiments/qa_agent/promote")
+    assert refused.status_code == 409, refused.text
+    assert "'continue', not 'promote'" in refused.json()["message"] and "force=true" in refused.json()["message"]
+    assert served.call("GET", "/admin/agents/qa_agent").json()["version"] == 1
+    forced = served.call("POST", "/admin/experiments/qa_agent/promote?force=true")
+    assert forced.status_code == 200 and forced.json()["flags"]["candidate_share"] == 100
+    assert served.call("POST", "/admin/experiments/qa_agent/promote", json={"force": True}).status_code == 200
+    note = served.call("GET", "/admin/agents/qa_agent/history", token=RO).json()["data"][0]["note"]
+    assert note.startswith("a/b: promote by alice (forced")
+    assert served.call("POST", f"/admin/experiments/{AGENT}/rollback").status_code == 200
+    assert served.call("POST", f"/admin/experiments/{AGENT}/promote", json={"forse": True}).status_code == 400
+
+
 def test_metrics_endpoint_carries_the_analysis(served: Served) -> None:
     """After the service's first pass /metrics shows the verdict and the difference with their labels."""
     deadline = time.monotonic() + 5

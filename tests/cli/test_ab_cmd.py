@@ -70,3 +70,12 @@ def test_rollback_and_promote_change_the_share() -> None:
         assert served.call("GET", f"/admin/agents/{AGENT}").json()["candidate_share"] == 0
         code, out = run("promote", AGENT, "--url", served.url, token=RW)
         assert code == 0 and "candidate share 100 %" in out
+
+
+def test_promote_against_the_verdict_needs_force() -> None:
+    """promote of an agent whose verdict is continue exits 1 with the 409 and the hint; --force promotes."""
+    with served_gateway() as served:
+        code, out = run("promote", "qa_agent", "--url", served.url, token=RW)
+        assert code == 1 and "409" in out and "--force" in out
+        code, out = run("promote", "qa_agent", "--force", "--url", served.url, token=RW)
+        assert code == 0 and "candidate share 100 %" in out

@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx2
 from prometheus_client import CollectorRegistry
@@ -33,9 +34,9 @@ class Served:
     state: GatewayState
     registry: CollectorRegistry
 
-    def call(self, method: str, path: str, token: str | None = RW) -> httpx2.Response:
+    def call(self, method: str, path: str, token: str | None = RW, json: Any = None) -> httpx2.Response:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        return httpx2.request(method, self.url + path, headers=headers, timeout=10)
+        return httpx2.request(method, self.url + path, headers=headers, json=json, timeout=10)
 
 
 async def record_scores(store: ScoreStore, agent: str, variant: str, n: int, *, mean: float, seed: int) -> None:
