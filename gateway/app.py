@@ -57,6 +57,7 @@ def build_state(
 ) -> GatewayState:
     """Every collaborator of one gateway process; each may be injected (tests, embedded setups)."""
     environ = os.environ if env is None else env
+    config = config.with_redis_prefix(settings.redis_prefix)
     upstreams = upstreams if upstreams is not None else build_upstreams(config, environ)
     registry = registry if registry is not None else CollectorRegistry()
     flag_metrics = FlagMetrics(registry)
@@ -65,7 +66,7 @@ def build_state(
     home = open_flag_home(
         config,
         redis_url=settings.redis_url or config.redis_url,
-        prefix=settings.redis_prefix,
+        prefix=config.redis_prefix,
         health=health,
         store=flags,
         errors=background,

@@ -24,6 +24,8 @@ from scoring.scorers.judge import JudgeConfig
 Variant = Literal["candidate", "baseline"]
 VARIANTS: tuple[Variant, ...] = ("candidate", "baseline")
 
+DEFAULT_REDIS_PREFIX = "genesis:"
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _AGENT_NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
 
@@ -228,8 +230,8 @@ class ScoringSettings(_Frozen):
     """How long a request id can receive feedback."""
     index_max_entries: int = Field(default=200_000, ge=1)
     """Request ids remembered for feedback in memory (the embedded home); the oldest go first."""
-    key_prefix: str = "genesis:"
-    """Prefix of every Redis key scoring writes."""
+    key_prefix: str = DEFAULT_REDIS_PREFIX
+    """Prefix of every Redis key scoring writes; left out, it is the config's ``redis_prefix``."""
     stream: str = "scoring:samples"
     """The sample stream (after ``key_prefix``)."""
     group: str = "scorers"
@@ -265,12 +267,39 @@ class GatewayConfig(_Frozen):
     prices: dict[str, Price] = Field(default_factory=dict)
     auth: AuthConfig = AuthConfig()
     redis_url: str | None = None
+    redis_prefix: str = Field(default=DEFAULT_REDIS_PREFIX, min_length=1)
+    """Prefix of every Redis key: the flags', and scoring's unless ``scoring.key_prefix`` is set apart.
+    Give each deployment sharing a Redis its own; ``GATEWAY_REDIS_PREFIX`` overrides it."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; larger ones get 413."""
     scoring: ScoringSettings = ScoringSettings()
     """Online scoring of sampled answers (queue, worker, stored results, redaction, judge)."""
     experiments: ExperimentsConfig = ExperimentsConfig()
     """The A/B analysis and its automatic decisions."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scoring_follows_the_prefix(cls, data: Any) -> Any:
+        # One knob: scoring's keys go under redis_prefix unless the file sets scoring.key_prefix itself.
+        if not isinstance(data, dict):
+            return data
+        scoring = data.get("scoring")
+        if scoring is None or (isinstance(scoring, dict) and "key_prefix" not in scoring):
+            prefix = data.get("redis_prefix", DEFAULT_REDIS_PREFIX)
+            return {**data, "scoring": {**(scoring or {}), "key_prefix": prefix}}
+        return data
+
+    def with_redis_prefix(self, prefix: str | None) -> GatewayConfig:
+        """This config under ``prefix`` (``GATEWAY_REDIS_PREFIX``; ``None`` keeps the file's).
+
+        Scoring's keys move with it, unless the file set ``scoring.key_prefix`` to something else.
+        """
+        if prefix is None or prefix == self.redis_prefix:
+            return self
+        scoring = self.scoring
+        if scoring.key_prefix == self.redis_prefix:
+            scoring = scoring.model_copy(update={"key_prefix": prefix})
+        return self.model_copy(update={"redis_prefix": prefix, "scoring": scoring})
 
     @field_validator("agents")
     @classmethod
@@ -333,8 +362,8 @@ class Settings(BaseSettings):
     """Read-write admin token (``GATEWAY_ADMIN_TOKEN``)."""
     admin_tokens: str | None = None
     """Named admin tokens, ``"alice:<token>:rw,grafana:<token>:ro"`` (``GATEWAY_ADMIN_TOKENS``)."""
-    redis_prefix: str = "genesis:"
-    """Prefix of the flag store's Redis keys (``GATEWAY_REDIS_PREFIX``)."""
+    redis_prefix: str | None = None
+    """Overrides the file's ``redis_prefix``, the prefix of every Redis key (``GATEWAY_REDIS_PREFIX``)."""
 
 
 def expand_env(value: Any, env: dict[str, str], path: tuple[str, ...] = ()) -> Any:

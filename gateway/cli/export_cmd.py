@@ -23,7 +23,7 @@ from gateway.sampling.export import ExportCounts, Selection, full_line, review_l
 from gateway.sampling.factory import redis_client
 from gateway.sampling.record import ScoredSample
 from gateway.sampling.results import RedisScoreStore
-from gateway.settings import ConfigError, ScoringSettings, load_config
+from gateway.settings import DEFAULT_REDIS_PREFIX, ConfigError, ScoringSettings, load_config
 from scoring.types import DIMENSIONS
 
 app = typer.Typer(help="Export stored data (scored production samples).", no_args_is_help=True)
@@ -61,11 +61,14 @@ def samples(
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many of the newest samples.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", envvar="GATEWAY_CONFIG", help="YAML config.")] = None,
     redis_url: Annotated[str | None, typer.Option(envvar="GATEWAY_REDIS_URL", help="Overrides redis_url.")] = None,
+    redis_prefix: Annotated[
+        str | None, typer.Option(envvar="GATEWAY_REDIS_PREFIX", help="Overrides redis_prefix (as the gateway does).")
+    ] = None,
 ) -> None:
     """Write an agent's stored scored samples as Mistral fine-tuning JSONL or as full JSONL."""
     if dimension != "overall" and dimension not in DIMENSIONS:
         _fail(f"--dimension must be overall or one of {', '.join(DIMENSIONS)}, not {dimension!r}")
-    settings, url = _settings(config, redis_url)
+    settings, url = _settings(config, redis_url, redis_prefix)
     try:
         stored = asyncio.run(_load(url, settings, agent, limit))
     except (RedisError, OSError) as exc:
@@ -88,11 +91,11 @@ def samples(
     )
 
 
-def _settings(config: Path | None, redis_url: str | None) -> tuple[ScoringSettings, str]:
-    settings, url = ScoringSettings(), redis_url
+def _settings(config: Path | None, redis_url: str | None, redis_prefix: str | None) -> tuple[ScoringSettings, str]:
+    settings, url = ScoringSettings(key_prefix=redis_prefix or DEFAULT_REDIS_PREFIX), redis_url
     if config is not None:
         try:
-            loaded = load_config(config)
+            loaded = load_config(config).with_redis_prefix(redis_prefix)
         except ConfigError as exc:
             _fail(str(exc))
         settings, url = loaded.scoring, redis_url or loaded.redis_url

@@ -32,6 +32,9 @@ def worker(
     *,
     config: Annotated[Path, typer.Option("--config", "-c", envvar="GATEWAY_CONFIG", help="The YAML config file.")],
     redis_url: Annotated[str | None, typer.Option(envvar="GATEWAY_REDIS_URL", help="Overrides redis_url.")] = None,
+    redis_prefix: Annotated[
+        str | None, typer.Option(envvar="GATEWAY_REDIS_PREFIX", help="Overrides redis_prefix (as the gateway does).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Consumer name in the group (default: host-pid).")] = None,
     metrics_port: Annotated[int, typer.Option(envvar="GATEWAY_METRICS_PORT", help="Port of /metrics.")] = 9464,
     metrics_host: Annotated[str, typer.Option(envvar="GATEWAY_METRICS_HOST", help="Address of /metrics.")] = "0.0.0.0",
@@ -40,7 +43,7 @@ def worker(
     """Score sampled answers from the Redis stream (production; the gateway only enqueues)."""
     configure_logging("auto", log_level)
     try:
-        loaded = load_config(config)
+        loaded = load_config(config).with_redis_prefix(redis_prefix)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

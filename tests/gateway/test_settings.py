@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
+from gateway.app import build_state
 from gateway.settings import ConfigError, GatewayConfig, Settings, UpstreamKind, load_config, parse_config
 from gateway.upstream.factory import build_upstreams
 from gateway.upstream.http import HttpUpstream
@@ -194,3 +196,28 @@ def test_model_served_by_two_upstreams_is_refused() -> None:
     message = failure(yaml.safe_dump(raw, sort_keys=False))
     assert "upstreams.other.models" in message
     assert "'base'" in message
+
+
+def _top(change: dict[str, object]) -> str:
+    """The minimal config with top-level fields added."""
+    return yaml.safe_dump(yaml.safe_load(MINIMAL) | change)
+
+
+def test_one_redis_prefix_for_flags_and_scoring() -> None:
+    """redis_prefix defaults to genesis: and scoring's keys follow it unless scoring.key_prefix is set apart."""
+    assert parse_config(MINIMAL).redis_prefix == parse_config(MINIMAL).scoring.key_prefix == "genesis:"
+    shared = parse_config(_top({"redis_prefix": "acme:"}))
+    assert (shared.redis_prefix, shared.scoring.key_prefix) == ("acme:", "acme:")
+    apart = parse_config(_top({"redis_prefix": "acme:", "scoring": {"key_prefix": "acme-scores:"}}))
+    assert (apart.redis_prefix, apart.scoring.key_prefix) == ("acme:", "acme-scores:")
+
+
+def test_gateway_redis_prefix_overrides_the_file() -> None:
+    """GATEWAY_REDIS_PREFIX (Settings.redis_prefix) moves the flags and derived scoring keys; set-apart ones stay."""
+    assert Settings().redis_prefix is None
+    shared = parse_config(_top({"redis_prefix": "acme:"}))
+    state = build_state(Settings(redis_prefix="env:"), shared, registry=CollectorRegistry(), env={})
+    assert (state.config.redis_prefix, state.config.scoring.key_prefix) == ("env:", "env:")
+    assert build_state(Settings(), shared, registry=CollectorRegistry(), env={}).config.redis_prefix == "acme:"
+    apart = parse_config(_top({"scoring": {"key_prefix": "scores:"}}))
+    assert apart.with_redis_prefix("env:").scoring.key_prefix == "scores:"
