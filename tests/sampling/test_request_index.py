@@ -1,8 +1,9 @@
-"""The Redis request index: lookups during a write, ids kept through an outage, lost ids and errors counted."""
+"""The request index: the memory home past its cap and its expiry; the Redis home during a write and an outage."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +14,7 @@ from structlog.testing import capture_logs
 from gateway.flags.health import RedisHealth
 from gateway.metrics.flags import FlagMetrics
 from gateway.metrics.quality import SamplerMetrics
-from gateway.sampling.request_index import RedisRequestIndex
+from gateway.sampling.request_index import MemoryRequestIndex, RedisRequestIndex
 from gateway.settings import ScoringSettings
 from tests.flags.helpers import OwnRedis
 from tests.sampling.helpers import exchange
@@ -81,3 +82,39 @@ async def test_an_outage_keeps_the_ids_logs_once_and_counts() -> None:
         await client.delete("test:reqidx:req:r0", "test:reqidx:req:r1")
         await client.aclose()
         server.stop()
+
+
+async def test_the_memory_index_keeps_the_newest_ids_when_full_many_times_over() -> None:
+    """Past its cap (three times over), the memory index holds exactly the newest ids, with their variants."""
+    index = MemoryRequestIndex(ScoringSettings(index_max_entries=1000))
+    for i in range(3000):
+        index.remember(exchange(f"r{i}", variant="candidate" if i % 2 else "baseline"))
+    assert await index.lookup("r1999") is None
+    assert await index.lookup("r2000") == ("qa_agent", "baseline")
+    assert await index.lookup("r2999") == ("qa_agent", "candidate")
+    assert len([i for i in range(3000) if await index.lookup(f"r{i}")]) == 1000
+
+
+async def test_remembering_an_id_again_updates_its_variant() -> None:
+    """A reused request id (a client's retry) is attributed to the answer remembered last."""
+    index = MemoryRequestIndex(ScoringSettings())
+    index.remember(exchange("same", variant="baseline"))
+    index.remember(exchange("other", agent="support_agent"))
+    index.remember(exchange("same", variant="candidate"))
+    assert await index.lookup("same") == ("qa_agent", "candidate")
+    assert await index.lookup("other") == ("support_agent", "candidate")
+
+
+async def test_memory_ids_expire_in_arrival_order() -> None:
+    """An id remembered a second after another outlives it by about that second."""
+    index = MemoryRequestIndex(ScoringSettings(index_ttl_s=2.0))
+    index.remember(exchange("early"))
+    await asyncio.sleep(1.0)
+    index.remember(exchange("late"))
+    deadline = time.monotonic() + 10
+    for _ in range(1000):  # bounded polling until the first id expires
+        if await index.lookup("early") is None or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    assert await index.lookup("early") is None
+    assert await index.lookup("late") == ("qa_agent", "candidate")
