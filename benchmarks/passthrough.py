@@ -14,16 +14,19 @@ import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
+import httpx
 import uvicorn
 from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
+from litestar.handlers import asgi
 from litestar.response import Stream
+from litestar.types import Receive, Scope, Send
 
 
-def _session(app: Litestar) -> aiohttp.ClientSession:
+def _session(app: Any) -> aiohttp.ClientSession:
     session: aiohttp.ClientSession = app.state.session
     return session
 
@@ -52,6 +55,25 @@ async def chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     return Stream(relay(), status_code=resp.status, media_type="text/event-stream")
 
 
+@post("/v1/chat/completions", status_code=200, name="chat_httpx")
+async def chat_httpx(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The same forwarding with httpx's pooled client (non-streaming only): the client comparison."""
+    client: httpx.AsyncClient = request.app.state.httpx
+    headers = {"content-type": "application/json", "accept": "application/json", "authorization": "Bearer bench"}
+    resp = await client.post(request.app.state.url, content=await request.body(), headers=headers)
+    return Response(resp.content, status_code=resp.status_code, media_type=resp.headers.get("content-type"))
+
+
+@asynccontextmanager
+async def _httpx_lifespan(app: Litestar) -> AsyncIterator[None]:
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
+    app.state.httpx = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=5.0))
+    try:
+        yield
+    finally:
+        await app.state.httpx.aclose()
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=int(os.environ.get("PASSTHROUGH_MAX_CONNECTIONS", "2000")))
@@ -66,11 +88,47 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await app.state.session.close()
 
 
+@asgi("/v1/chat/completions", copy_scope=False)
+async def raw_chat(scope: Scope, receive: Receive, send: Send) -> None:
+    """The same forwarding as a plain ASGI handler, the way the gateway's chat route is written."""
+    app = scope["litestar_app"]
+    session = _session(app)
+    accept = next((v.decode() for k, v in scope["headers"] if k == b"accept"), "application/json")
+    headers = {"content-type": "application/json", "accept": accept, "authorization": "Bearer bench"}
+    body = b""
+    while True:
+        message = await receive()
+        body += cast(bytes, message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    if "event-stream" not in accept:
+        async with session.post(app.state.url, data=body, headers=headers) as resp:
+            data = await resp.read()
+        start = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": resp.status, "headers": start})
+        await send({"type": "http.response.body", "body": data, "more_body": False})
+        return
+    async with session.post(app.state.url, data=body, headers=headers) as resp:
+        start = [(b"content-type", b"text/event-stream")]
+        await send({"type": "http.response.start", "status": resp.status, "headers": start})
+        async for chunk in resp.content.iter_any():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 def create_app() -> Litestar:
-    """The passthrough app; the upstream's root URL comes from ``PASSTHROUGH_UPSTREAM``."""
+    """The passthrough app; the upstream's root URL comes from ``PASSTHROUGH_UPSTREAM``.
+
+    ``PASSTHROUGH_RAW_ASGI=1`` serves the plain ASGI handler instead of the Litestar one;
+    ``PASSTHROUGH_CLIENT=httpx`` forwards with httpx instead of aiohttp (the client comparison).
+    """
     url = os.environ.get("PASSTHROUGH_UPSTREAM", "http://127.0.0.1:8081").rstrip("/") + "/v1/chat/completions"
+    handler = raw_chat if os.environ.get("PASSTHROUGH_RAW_ASGI") == "1" else chat
+    lifespan = _lifespan
+    if os.environ.get("PASSTHROUGH_CLIENT") == "httpx":
+        handler, lifespan = chat_httpx, _httpx_lifespan
     return Litestar(
-        route_handlers=[chat], lifespan=[_lifespan], state=State({"url": url}), debug=False, logging_config=None
+        route_handlers=[handler], lifespan=[lifespan], state=State({"url": url}), debug=False, logging_config=None
     )
 
 
@@ -89,6 +147,8 @@ def main() -> None:
         http="httptools",
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # as gateway/cli/serve.py
+        server_header=False,
     )
 
 

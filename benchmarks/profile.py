@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,15 @@ from pathlib import Path
 from benchmarks.loadgen import write_script
 from benchmarks.procs import Processes
 from benchmarks.run import _headers
-from benchmarks.targets import FIXED_AGENT, gateway_config, start_gateway, start_nginx, start_paced, start_passthrough
+from benchmarks.targets import (
+    FIXED_AGENT,
+    drop_redis_keys,
+    gateway_config,
+    start_gateway,
+    start_nginx,
+    start_paced,
+    start_passthrough,
+)
 from benchmarks.upstream import MODEL, request_body
 
 _LINE = re.compile(r":\d+\)$")
@@ -53,6 +62,7 @@ def main() -> int:
     p.add_argument("--stream", action="store_true")
     p.add_argument("--sample-rate", type=float, default=0.0)
     p.add_argument("--passthrough", action="store_true", help="profile the passthrough instead")
+    p.add_argument("--redis", action="store_true", help="the production homes in the local Redis (sample stream)")
     p.add_argument("--out", type=Path, default=Path("profile.txt"))
     p.add_argument("--top", type=int, default=40)
     a = p.parse_args()
@@ -61,13 +71,21 @@ def main() -> int:
     try:
         nginx = start_nginx(procs, "0")
         paced = start_paced(procs, "0")
+        prefix = f"genesis-profile-{os.getpid()}:" if a.redis else None
         config = gateway_config(
-            procs.workdir, "gw", nginx=nginx, paced=paced, sample_rate=a.sample_rate, slow_model="pace-5x4"
+            procs.workdir,
+            "gw",
+            nginx=nginx,
+            paced=paced,
+            sample_rate=a.sample_rate,
+            slow_model="pace-5x4",
+            redis_prefix=prefix,
         )
         if a.passthrough:
             gw = start_passthrough(procs, "passthrough", nginx, cores="1", server="uvicorn")
         else:
-            gw = start_gateway(procs, "gw", config, cores="1")
+            env = {"GATEWAY_REDIS_PREFIX": prefix + "flags:"} if prefix else None
+            gw = start_gateway(procs, "gw", config, cores="1", extra_env=env)
         script = write_script(
             procs.workdir / "load.lua",
             request_body(MODEL if a.passthrough else FIXED_AGENT, stream=a.stream),
@@ -82,6 +100,8 @@ def main() -> int:
         print(summarise(collapsed, a.top))
     finally:
         procs.close()
+        if a.redis:
+            drop_redis_keys(f"genesis-profile-{os.getpid()}:")
         shutil.rmtree(procs.workdir, ignore_errors=True)
     return 0
 

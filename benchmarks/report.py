@@ -75,10 +75,22 @@ def streams_table(streams: dict[str, Any]) -> list[str]:
 
 def workers_table(workers: dict[str, Any]) -> list[str]:
     rows = [
-        [t, r["workers"], round(r["rps"]), r.get("scaling"), r["p50_ms"], r["p99_ms"], r["errors"]]
+        [
+            t,
+            r["workers"],
+            round(r["rps"]),
+            r.get("scaling"),
+            r.get("scaling_best"),
+            r["p50_ms"],
+            r["p99_ms"],
+            r.get("rss_mb"),
+            r["errors"],
+        ]
         for t, r in workers["targets"].items()
     ]
-    return _table(["target", "workers", "req/s", "× one worker", "p50 ms", "p99 ms", "errors"], rows)
+    header = ["target", "workers", "req/s", "× one worker", "best round", "p50 ms", "p99 ms", "RSS per worker MB"]
+    header.append("errors")
+    return _table(header, rows)
 
 
 def servers_table(servers: dict[str, Any]) -> list[str]:
@@ -86,7 +98,7 @@ def servers_table(servers: dict[str, Any]) -> list[str]:
         [t, r["mode"], r["connections"], round(r["rps"]), r["p50_ms"], r["p99_ms"], round(r["cpu_us_per_req"] or 0)]
         for t, r in servers["targets"].items()
     ]
-    return _table(["server", "answer", "conns", "req/s", "p50 ms", "p99 ms", "CPU µs/req"], rows)
+    return _table(["target", "answer", "conns", "req/s", "p50 ms", "p99 ms", "CPU µs/req"], rows)
 
 
 def goals_table(goals: list[dict[str, Any]]) -> list[str]:
@@ -114,6 +126,7 @@ def markdown(results: dict[str, Any]) -> str:
         "streams": ("Slow streams held at once", streams_table),
         "workers": ("Workers: one vs two on two cores", workers_table),
         "servers": ("Servers: the gateway under uvicorn and granian", servers_table),
+        "clients": ("Upstream clients: the passthrough with aiohttp and with httpx", servers_table),
     }
     for key, (title, render) in titles.items():
         if key in sections:

@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,10 @@ from benchmarks.targets import (
     SLOW_AGENT,
     TTFB_MODEL,
     Server,
+    drop_redis_keys,
     gateway_config,
     nginx_binary,
+    redis_answers,
     start_gateway,
     start_nginx,
     start_paced,
@@ -47,7 +48,7 @@ from benchmarks.targets import (
 from benchmarks.ttfb import time_to_first_byte
 from benchmarks.upstream import MODEL, request_body
 
-SECTIONS = ("path", "ttfb", "streams", "workers", "servers")
+SECTIONS = ("path", "ttfb", "streams", "workers", "servers", "clients")
 
 
 @dataclass
@@ -74,7 +75,7 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--rounds", type=int, default=3, help="runs per figure (the median is reported)")
     p.add_argument("--connections", default="1,16", help="connection counts of the path section")
     p.add_argument("--streams", type=int, default=1000, help="slow streams held at once")
-    p.add_argument("--sections", default=",".join(s for s in SECTIONS if s != "servers"), help="comma-separated")
+    p.add_argument("--sections", default="path,ttfb,streams,workers", help=f"comma-separated, of {','.join(SECTIONS)}")
     p.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn", help="server of the path section")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     p.add_argument("--max-minutes", type=float, default=20.0, help="hard limit: stop everything after this")
@@ -135,11 +136,21 @@ class Bench:
         self.nginx = start_nginx(procs, opts.load_core)
         self.paced = start_paced(procs, opts.load_core)
         self._measured: list[Server] = []
+        self.redis_prefix = f"genesis-bench-{os.getpid()}:"
+        self.notes: list[str] = []
 
-    def _gateway(self, name: str, rate: float, **kwargs: Any) -> Server:
+    def _gateway(self, name: str, rate: float, *, redis_prefix: str | None = None, **kwargs: Any) -> Server:
         config = gateway_config(
-            self.workdir, name, nginx=self.nginx, paced=self.paced, sample_rate=rate, slow_model=self.opts.stream_model
+            self.workdir,
+            name,
+            nginx=self.nginx,
+            paced=self.paced,
+            sample_rate=rate,
+            slow_model=self.opts.stream_model,
+            redis_prefix=redis_prefix,
         )
+        if redis_prefix is not None:
+            kwargs["extra_env"] = {"GATEWAY_REDIS_PREFIX": redis_prefix + "flags:"}
         kwargs.setdefault("cores", self.opts.server_core)
         server = start_gateway(self.procs, name, config, **kwargs)
         self._measured.append(server)
@@ -170,15 +181,29 @@ class Bench:
         pass_through = start_passthrough(
             self.procs, "passthrough", self.nginx, cores=self.opts.server_core, server=self.opts.server
         )
-        self._measured.append(pass_through)
+        raw = start_passthrough(
+            self.procs,
+            "passthrough-raw",
+            self.nginx,
+            cores=self.opts.server_core,
+            server=self.opts.server,
+            raw_asgi=True,
+        )
+        self._measured += [pass_through, raw]
         gw_off = self._gateway("gateway-sample-0", 0.0, server=self.opts.server)
         gw_all = self._gateway("gateway-sample-1", 1.0, server=self.opts.server)
         targets: dict[str, tuple[Server, bool]] = {
             "upstream (nginx)": (self.nginx, False),
             "passthrough": (pass_through, False),
+            "passthrough, raw ASGI handler": (raw, False),
             "gateway, sampling 0 %": (gw_off, True),
             "gateway, sampling 100 %": (gw_all, True),
         }
+        if redis_answers():
+            gw_redis = self._gateway("gateway-redis", 1.0, server=self.opts.server, redis_prefix=self.redis_prefix)
+            targets["gateway, sampling 100 %, Redis queue"] = (gw_redis, True)
+        else:
+            self.notes.append("Redis did not answer on 127.0.0.1:6379: the Redis-queue gateway was not measured.")
         scenarios = []
         for stream in (False, True):
             for conns in self.opts.connections:
@@ -258,24 +283,37 @@ class Bench:
     def workers(self) -> dict[str, Any]:
         """The gateway (and the passthrough, for the machine's own ceiling) with one and two workers on both cores."""
         both = "0,1" if self.opts.load_core else None
-        targets: dict[str, tuple[Callable[[], Server], bool, int]] = {
-            "gateway": (lambda: self._gateway("gateway-w1", 0.0, cores=both), True, 1),
-            "gateway ×2": (lambda: self._gateway("gateway-w2", 0.0, cores=both, workers=2), True, 2),
+
+        def passthrough(workers: int) -> Server:
+            server = start_passthrough(
+                self.procs, f"passthrough-w{workers}", self.nginx, cores=both, server="uvicorn", workers=workers
+            )
+            self._measured.append(server)
+            return server
+
+        targets: dict[str, tuple[Server, bool, int]] = {
+            "gateway": (self._gateway("gateway-w1", 0.0, cores=both), True, 1),
+            "gateway ×2": (self._gateway("gateway-w2", 0.0, cores=both, workers=2), True, 2),
+            "passthrough": (passthrough(1), False, 1),
+            "passthrough ×2": (passthrough(2), False, 2),
         }
         rows: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
-        for _ in range(self.opts.rounds):
-            for target, (start, is_gw, _n) in targets.items():
-                server = start()  # one at a time: idle workers of the other would still hold memory, not CPU
-                model = FIXED_AGENT if is_gw else MODEL
-                old_core, self.opts.load_core = self.opts.load_core, both
-                try:
-                    rows[target].append(self._wrk(server, gateway=is_gw, stream=False, conns=32, model=model))
-                finally:
-                    self.opts.load_core = old_core
-                self.procs.stop(server.proc)
-                self._measured.remove(server)
+        old_core, self.opts.load_core = self.opts.load_core, both
+        try:
+            for warm_up in (True, *([False] * self.opts.rounds)):  # idle ones hold memory, not CPU
+                for target, (server, is_gw, _n) in targets.items():
+                    model = FIXED_AGENT if is_gw else MODEL
+                    row = self._wrk(server, gateway=is_gw, stream=False, conns=32, model=model)
+                    row["rss_mb"] = max(server.rss_mb())
+                    if not warm_up:
+                        rows[target].append(row)
+        finally:
+            self.opts.load_core = old_core
         out = {t: {**_median(rows[t]), "workers": targets[t][2]} for t in targets}
-        out["gateway ×2"]["scaling"] = out["gateway ×2"]["rps"] / out["gateway"]["rps"]
+        for name in ("gateway", "passthrough"):
+            ratios = [two["rps"] / one["rps"] for one, two in zip(rows[name], rows[f"{name} ×2"], strict=True)]
+            out[f"{name} ×2"]["scaling"] = statistics.median(ratios)
+            out[f"{name} ×2"]["scaling_best"] = max(ratios)
         return {"connections": 32, "targets": out}
 
     def servers(self) -> dict[str, Any]:
@@ -295,9 +333,33 @@ class Bench:
                 }
         return {"targets": out}
 
+    def clients(self) -> dict[str, Any]:
+        """The passthrough with aiohttp and with httpx as the upstream client, taking turns (JSON answers)."""
+        servers = {
+            client: start_passthrough(
+                self.procs,
+                f"passthrough-{client}",
+                self.nginx,
+                cores=self.opts.server_core,
+                server="uvicorn",
+                client=client,
+            )
+            for client in ("aiohttp", "httpx")
+        }
+        self._measured += list(servers.values())
+        out: dict[str, Any] = {}
+        for conns in self.opts.connections:
+            rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in servers}
+            for _ in range(self.opts.rounds):
+                for name, server in servers.items():
+                    rounds[name].append(self._wrk(server, gateway=False, stream=False, conns=conns, model=MODEL))
+            for name in servers:
+                out[f"{name}, {conns} conns"] = {**_median(rounds[name]), "mode": "JSON", "connections": conns}
+        return {"targets": out}
+
 
 def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req")
+    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req", "rss_mb")
     out: dict[str, Any] = {}
     for k in keys:
         values = [r[k] for r in rows if r.get(k) is not None]
@@ -333,7 +395,7 @@ def goals(sections: dict[str, Any]) -> list[dict[str, Any]]:
         by = {(s["mode"], s["connections"]): s["targets"] for s in sections["path"]["scenarios"]}
         many = max(c for _, c in by)
         for mode in ("JSON", "SSE"):
-            for target in ("gateway, sampling 0 %", "gateway, sampling 100 %"):
+            for target in [t for t in by[(mode, many)] if t.startswith("gateway")]:
                 ratio = by[(mode, many)][target]["ratio"]
                 add(
                     f"{target}, {mode}, {many} conns: req/s ≥ 0.8 × passthrough",
@@ -388,11 +450,17 @@ def run(opts: Options, procs: Processes) -> dict[str, Any]:
         "notes": [],
     }
     bench = Bench(opts, procs)
-    for section in opts.sections:
-        started = time.monotonic()
-        print(f"[bench] {section} ...", file=sys.stderr, flush=True)
-        results["sections"][section] = getattr(bench, section)()
-        print(f"[bench] {section} done in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+    try:
+        for section in opts.sections:
+            started = time.monotonic()
+            print(f"[bench] {section} ...", file=sys.stderr, flush=True)
+            results["sections"][section] = getattr(bench, section)()
+            print(f"[bench] {section} done in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+    finally:
+        procs.close()  # the gateways first, so none writes to Redis while its keys are dropped
+        if redis_answers():
+            drop_redis_keys(bench.redis_prefix)
+    results["notes"] += bench.notes
     results["machine"]["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results["goals"] = goals(results["sections"])
     return results

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from benchmarks.procs import Proc, Processes, free_port, memory_kb, serving_pids, wait_port
 from benchmarks.upstream import nginx_config
 
@@ -61,6 +63,33 @@ auth:
 """
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+_REDIS = """
+redis_url: {url}
+scoring:
+  key_prefix: "{prefix}"
+  stream_max_len: 1000
+  index_ttl_s: 60
+"""
+
+
+def redis_answers() -> bool:
+    """Whether the local Redis (scripts/ensure-services.sh starts one) is there."""
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def drop_redis_keys(prefix: str) -> int:
+    """Delete the keys a run wrote (its own prefix only; never a flush)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i : i + 500])
+    return len(keys)
+
+
 @dataclass
 class Server:
     """A started HTTP server and where it listens."""
@@ -106,23 +135,55 @@ def start_paced(procs: Processes, cores: str | None) -> Server:
     return Server(proc, port)
 
 
-def start_passthrough(procs: Processes, name: str, upstream: Server, *, cores: str | None, server: str) -> Server:
+def start_passthrough(
+    procs: Processes,
+    name: str,
+    upstream: Server,
+    *,
+    cores: str | None,
+    server: str,
+    raw_asgi: bool = False,
+    workers: int = 1,
+    client: str = "aiohttp",
+) -> Server:
     port = free_port()
-    env = {"PASSTHROUGH_UPSTREAM": upstream.url}
-    argv = [sys.executable, "-m", "benchmarks.passthrough", "--port", str(port)]
+    env = {
+        "PASSTHROUGH_UPSTREAM": upstream.url,
+        "PASSTHROUGH_RAW_ASGI": "1" if raw_asgi else "0",
+        "PASSTHROUGH_CLIENT": client,
+    }
+    argv = [sys.executable, "-m", "benchmarks.passthrough", "--port", str(port), "--workers", str(workers)]
     if server == "granian":
-        argv = granian_argv("benchmarks.passthrough:create_app", port, workers=1)
+        argv = granian_argv("benchmarks.passthrough:create_app", port, workers=workers)
     proc = procs.start(name, argv, cores=cores, env=env)
     wait_port(port, proc)
+    _wait_workers(proc, workers)
     return Server(proc, port)
 
 
+def _wait_workers(proc: Proc, workers: int) -> None:
+    """With several workers, wait until each is forked, so the load meets all of them."""
+    deadline = time.monotonic() + 30
+    while workers > 1 and len(serving_pids(proc.pid)) < workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def gateway_config(
-    workdir: Path, name: str, *, nginx: Server, paced: Server, sample_rate: float, slow_model: str
+    workdir: Path,
+    name: str,
+    *,
+    nginx: Server,
+    paced: Server,
+    sample_rate: float,
+    slow_model: str,
+    redis_prefix: str | None = None,
 ) -> Path:
+    """The gateway's YAML; with ``redis_prefix``, the production homes (flags, sample stream) in the local Redis."""
     path = workdir / f"{name}.yaml"
+    redis = "" if redis_prefix is None else _REDIS.format(url=REDIS_URL, prefix=redis_prefix)
     path.write_text(
-        _CONFIG.format(
+        redis
+        + _CONFIG.format(
             nginx=nginx.port,
             paced=paced.port,
             rate=sample_rate,
@@ -173,8 +234,5 @@ def start_gateway(
         argv = [cli, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
     proc = procs.start(name, argv, cores=cores, env=env)
     wait_port(port, proc, timeout=60)
-    if workers > 1:  # every worker must be up before the load starts
-        deadline = time.monotonic() + 30
-        while len(serving_pids(proc.pid)) < workers and time.monotonic() < deadline:
-            time.sleep(0.1)
+    _wait_workers(proc, workers)
     return Server(proc, port)
