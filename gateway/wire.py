@@ -8,7 +8,6 @@ finish reason, the answer text) into small msgspec structs that skip every other
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +16,6 @@ import msgspec
 from gateway.errors import BadRequest
 
 _DONE = b"[DONE]"
-_FACTS = re.compile(rb'"usage"\s*:\s*\{|"finish_reason"\s*:\s*"')
-"""What makes a chunk worth decoding once the first content has been seen (quotes inside JSON
-strings are escaped, so answer text cannot match)."""
 
 
 @dataclass(slots=True)
@@ -186,16 +182,13 @@ class SseScanner:
                 return
             pos = end + 1
         # Past the first content and without text to keep, only usage, a finish reason and [DONE]
-        # matter: decode just the events that carry one (most chunks are one token of text).
+        # matter, and of the first two only the last one given: decode just the (at most two) events
+        # carrying those, found from the end with bytes.rfind (most chunks are one token of text).
         if _has_done(events, pos):
             self.done = True
-        decoded = -1
-        for match in _FACTS.finditer(events, pos):
-            start = events.rfind(b"\n", 0, match.start()) + 1
-            if start == decoded:
-                continue
-            decoded = start
-            end = events.find(b"\n", match.end())
+        starts = {_last_with(events, pos, b'"usage"', b"{"), _last_with(events, pos, b'"finish_reason"', b'"')}
+        for start in sorted(starts - {-1}):
+            end = events.find(b"\n", start)
             line = events[start:] if end < 0 else events[start:end]
             if line.startswith(b"data:"):
                 self._event(line[5:].strip())
@@ -230,6 +223,20 @@ class SseScanner:
     def text(self) -> str | None:
         """The answer text relayed so far, when text was asked for."""
         return None if self._parts is None else "".join(self._parts)
+
+
+def _last_with(events: bytes, pos: int, key: bytes, opener: bytes) -> int:
+    """Where the line starts of the last ``key`` after ``pos`` whose value begins with ``opener``, or -1.
+
+    Keys are matched with their quotes; quotes inside JSON strings are escaped, so answer text cannot
+    match. A value of ``null`` (every chunk's ``finish_reason`` but the last) is passed over.
+    """
+    end = len(events)
+    while (i := events.rfind(key, pos, end)) >= 0:
+        if events[i + len(key) : i + len(key) + 16].lstrip(b" \t\r\n:").startswith(opener):
+            return events.rfind(b"\n", 0, i) + 1
+        end = i
+    return -1
 
 
 def _has_done(events: bytes, pos: int) -> bool:

@@ -131,6 +131,24 @@ def test_scanner_without_text_reads_compact_json_and_usage_only_chunks() -> None
     assert scanner.done
 
 
+def test_scanner_without_text_keeps_the_last_usage_and_finish_reason_like_a_full_decode() -> None:
+    """Several finish reasons and usages in one piece: the last of each wins, with or without text."""
+    events = [
+        chunk("a"),
+        chunk("b", "length", {"prompt_tokens": 1, "completion_tokens": 1}),
+        chunk("c"),
+        chunk("", "stop"),
+        {"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": 3}},
+        chunk(None),
+    ]
+    data = sse(events)
+    full, _ = scan_in_pieces(data, 100_000, want_text=True)
+    fast, _ = scan_in_pieces(data, 100_000, want_text=False)
+    assert (fast.facts.input_tokens, fast.facts.output_tokens, fast.facts.finish_reason) == (8, 3, "stop")
+    assert (full.facts.input_tokens, full.facts.output_tokens, full.facts.finish_reason) == (8, 3, "stop")
+    assert fast.done and full.done
+
+
 def test_scanner_saw_content_only_after_a_non_empty_delta() -> None:
     """saw_content (which times the first token) stays False for the empty role chunk."""
     scanner = SseScanner(want_text=False)
