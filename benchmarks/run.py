@@ -224,27 +224,33 @@ class Bench:
         pass_through = start_passthrough(
             self.procs, "passthrough-paced", self.paced, cores=self.opts.server_core, server="uvicorn"
         )
-        self._measured.append(pass_through)
+        raw = start_passthrough(
+            self.procs,
+            "passthrough-raw-paced",
+            self.paced,
+            cores=self.opts.server_core,
+            server="uvicorn",
+            raw_asgi=True,
+        )
+        self._measured += [pass_through, raw]
         direct_body = request_body(TTFB_MODEL, stream=True).encode()
         gw_body = request_body(PACED_AGENT, stream=True).encode()
-        targets = {
-            "upstream (paced)": (self.paced, direct_body, _headers(gateway=False, stream=True)),
-            "passthrough": (pass_through, direct_body, _headers(gateway=False, stream=True)),
-            "gateway": (gw, gw_body, _headers(gateway=True, stream=True)),
+        probes = {
+            "upstream (paced)": (self.paced.url, direct_body, _headers(gateway=False, stream=True)),
+            "passthrough": (pass_through.url, direct_body, _headers(gateway=False, stream=True)),
+            "passthrough, raw ASGI handler": (raw.url, direct_body, _headers(gateway=False, stream=True)),
+            "gateway": (gw.url, gw_body, _headers(gateway=True, stream=True)),
         }
-        out = {}
-        for name, (server, body, headers) in targets.items():
-            settle([pid for s in self._measured for pid in s.pids()])
-            out[name] = time_to_first_byte(server.url, body, headers, self.opts.ttfb_count)
+        settle([pid for s in self._measured for pid in s.pids()])
+        out = time_to_first_byte(probes, self.opts.ttfb_count)
         base = out["upstream (paced)"]
         for name, row in out.items():
             if name != "upstream (paced)":
                 row["added_p50_ms"] = row["p50_ms"] - base["p50_ms"]
                 row["added_p99_ms"] = row["p99_ms"] - base["p99_ms"]
-        self.procs.stop(gw.proc)
-        self.procs.stop(pass_through.proc)
-        self._measured.remove(gw)
-        self._measured.remove(pass_through)
+        for server in (gw, pass_through, raw):
+            self.procs.stop(server.proc)
+            self._measured.remove(server)
         return {"model": TTFB_MODEL, "targets": out}
 
     def streams(self) -> dict[str, Any]:
