@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import structlog
 from prometheus_client import Counter
 
+from gateway.logging import EventLog
 from gateway.metrics import TrafficMetrics
 
 NONE = "none"
@@ -77,7 +77,7 @@ class Observer:
         self._sink = sink
         self._remember = remember
         """Notes every agent exchange's request id for feedback (memory only, never waits)."""
-        self._log = structlog.get_logger("gateway.request")
+        self._log = EventLog("gateway.request", "request")
         self._series: dict[tuple[str, str, str], _Series] = {}
         """Labelled children per (agent, variant, model): ``labels()`` takes a lock and builds a key per call.
         Bounded: agents and models come from the config, unknown ones are refused before they are metered."""
@@ -90,7 +90,6 @@ class Observer:
             )
         series.count(ex)
         self._log.info(
-            "request",
             request_id=ex.request_id,
             agent=ex.agent,
             variant=ex.variant,

@@ -1,13 +1,18 @@
-"""The log set-up: the cheap timestamp processor writes what structlog's own ISO stamper writes."""
+"""The log set-up: the cheap timestamp, and the request event written as structlog would write it."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+import structlog
 from structlog.processors import TimeStamper
+from structlog.testing import capture_logs
 
-from gateway.logging import UtcTimestamp
+from gateway.logging import EventLog, UtcTimestamp, configure_logging
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -28,3 +33,45 @@ def test_timestamp_follows_the_clock_across_seconds() -> None:
     seen = [datetime.fromisoformat(stamp(None, "info", {})["timestamp"]) for _ in range(2000)]
     assert seen == sorted(seen)
     assert abs((datetime.now(UTC) - seen[-1]).total_seconds()) < 1.0
+
+
+def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The JSON log lines written to stderr since the last read."""
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_event_log_writes_the_line_structlog_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    """EventLog's line has the same keys, values and order as structlog's own logger's (timestamps aside)."""
+    configure_logging("json", "info")  # here, not in a fixture: pytest swaps stderr between phases
+    try:
+        fields = {"request_id": "r1", "agent": "qa_agent", "status": 200, "duration_ms": 1.5, "error": None}
+        structlog.get_logger("gateway.request").info("request", **fields)
+        EventLog("gateway.request", "request").info(**fields)
+        theirs, ours = json_lines(capsys)
+    finally:
+        structlog.reset_defaults()
+    assert list(ours) == list(theirs)
+    assert {k: v for k, v in ours.items() if k != "timestamp"} == {k: v for k, v in theirs.items() if k != "timestamp"}
+    assert ours["event"] == "request"
+    assert ours["level"] == "info"
+
+
+def test_event_log_respects_the_level(capsys: pytest.CaptureFixture[str]) -> None:
+    """With the level at warning, the info event is not written."""
+    configure_logging("json", "warning")
+    try:
+        EventLog("gateway.request", "request").info(request_id="r2")
+        assert capsys.readouterr().err == ""
+    finally:
+        structlog.reset_defaults()
+
+
+def test_event_log_follows_a_reconfiguration_when_loggers_are_not_cached() -> None:
+    """Unconfigured (as in tests), each event goes through the processors in force, e.g. capture_logs."""
+    log = EventLog("gateway.request", "request")
+    with capture_logs() as first:
+        log.info(request_id="a")
+    with capture_logs() as second:
+        log.info(request_id="b")
+    assert [e["request_id"] for e in first] == ["a"]
+    assert [e["request_id"] for e in second] == ["b"]
