@@ -103,7 +103,7 @@ class Observer:
             fallback=ex.fallback,
             error=ex.error,
         )
-        if self._remember is not None and ex.agent != NONE:
+        if self._remember is not None and ex.agent != NONE and ex.status < 400:  # no feedback on failures
             self._remember(ex)
         if ex.sampled:
             self._sink.offer(ex)

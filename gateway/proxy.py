@@ -7,20 +7,23 @@ After the answer, the exchange is recorded (metrics, one log event, a sample off
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+import structlog
 from prometheus_client import Counter
 
 from gateway.auth import KeyRing
-from gateway.errors import BadRequest, Forbidden, GatewayError, NotFound, UpstreamError
+from gateway.errors import BadRequest, Forbidden, GatewayError, UpstreamError
 from gateway.exchange import Exchange, Observer
 from gateway.flags.counts import AssignmentCounter, MemoryAssignmentCounter
+from gateway.flags.model import AgentFlags
 from gateway.flags.store import FlagStore
 from gateway.metrics import TrafficMetrics
 from gateway.routing.table import AgentTarget, Endpoint, RouteTable
@@ -28,6 +31,7 @@ from gateway.settings import Variant
 from gateway.upstream.base import Payload, StreamHandle, UpstreamReply
 from gateway.wire import DONE_EVENT, ChatCall, SseScanner, error_chunk, parse_chat, read_completion
 
+_log = structlog.get_logger("gateway.proxy")
 UNIT_HEADER = "x-genesis-user"
 FORCE_HEADER = "x-genesis-variant"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -49,6 +53,14 @@ class Streaming:
 
     events: AsyncIterator[bytes]
     headers: dict[str, str]
+    abandon: Callable[[], Awaitable[None]]
+    """Releases the upstream stream and records the exchange if ``events`` never started (the client
+    left before the first byte): closing a never-started generator would not run its ``finally``."""
+
+
+@dataclass(slots=True)
+class _Lease:
+    started: bool = False
 
 
 class ChatProxy:
@@ -109,7 +121,8 @@ class ChatProxy:
     def _assign(self, ex: Exchange, target: AgentTarget, call: ChatCall, headers: Mapping[str, str]) -> Endpoint:
         flags = self._flags.get(target.agent)
         if flags is None:  # the store lost an agent the config names: serve the baseline, safely
-            raise NotFound(f"agent {target.agent!r} has no flags", code="unknown_agent")
+            _log.warning("agent has no flags; serving its baseline", agent=target.agent)
+            flags = AgentFlags.from_config(target.agent, target.config.model_copy(update={"enabled": False}))
         forced = _forced_variant(headers, target)
         unit = headers.get(UNIT_HEADER) or call.user
         if unit is not None and len(unit) > 256:
@@ -161,7 +174,17 @@ class ChatProxy:
             handle = await self._open(stack, fallback, payload, ex)
             endpoint = fallback
         ex.upstream_s = time.perf_counter() - started
-        return Streaming(self._relay(ex, endpoint, stack, handle), _response_headers(ex))
+        lease = _Lease()
+
+        async def abandon() -> None:
+            if lease.started:
+                return
+            lease.started = True
+            ex.error, ex.status = "client_disconnected", 499
+            await stack.aclose()
+            self._finish(ex)
+
+        return Streaming(self._relay(ex, endpoint, stack, handle, lease), _response_headers(ex), abandon)
 
     async def _forward(self, endpoint: Endpoint, payload: Payload, ex: Exchange) -> UpstreamReply:
         """One non-streaming call; every upstream failure is counted, the fallback's included."""
@@ -180,8 +203,9 @@ class ChatProxy:
             raise
 
     async def _relay(
-        self, ex: Exchange, endpoint: Endpoint, stack: AsyncExitStack, handle: StreamHandle
+        self, ex: Exchange, endpoint: Endpoint, stack: AsyncExitStack, handle: StreamHandle, lease: _Lease
     ) -> AsyncIterator[bytes]:
+        lease.started = True
         scanner = SseScanner(want_text=ex.sampled)
         try:
             async for piece in _timed(handle.chunks(), ex):
@@ -197,9 +221,14 @@ class ChatProxy:
             ex.error, ex.status = err.reason, 502
             scanner.facts.finish_reason = "error"
             yield error_chunk(ex.model, "gw-" + ex.request_id)
-        except BaseException:
+        except (asyncio.CancelledError, GeneratorExit):
             ex.error, ex.status = "client_disconnected", 499
             raise
+        except Exception:  # a gateway bug mid-stream: end the stream parseably, record it as ours (500)
+            _log.exception("stream relay failed", request_id=ex.request_id, agent=ex.agent)
+            ex.error, ex.status = "internal_error", 500
+            scanner.facts.finish_reason = "error"
+            yield error_chunk(ex.model, "gw-" + ex.request_id)
         finally:
             await stack.aclose()
             facts = scanner.facts

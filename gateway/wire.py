@@ -66,8 +66,9 @@ def parse_chat(raw: bytes) -> ChatCall:
 
 
 class _Usage(msgspec.Struct):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    # Some OpenAI-compatible servers send null counts; null must not cost the other facts.
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
 
 
 class _Message(msgspec.Struct):
@@ -120,8 +121,8 @@ def read_completion(body: bytes, *, want_text: bool) -> AnswerFacts:
         return AnswerFacts()
     facts = AnswerFacts()
     if completion.usage is not None:
-        facts.input_tokens = completion.usage.prompt_tokens
-        facts.output_tokens = completion.usage.completion_tokens
+        facts.input_tokens = completion.usage.prompt_tokens or 0
+        facts.output_tokens = completion.usage.completion_tokens or 0
     if completion.choices:
         first = completion.choices[0]
         facts.finish_reason = first.finish_reason
@@ -135,7 +136,7 @@ def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+        return "".join(str(c.get("text") or "") for c in content if isinstance(c, dict))
     return ""
 
 
@@ -210,8 +211,8 @@ class SseScanner:
         except msgspec.DecodeError:
             return
         if chunk.usage is not None:
-            self.facts.input_tokens = chunk.usage.prompt_tokens
-            self.facts.output_tokens = chunk.usage.completion_tokens
+            self.facts.input_tokens = chunk.usage.prompt_tokens or 0
+            self.facts.output_tokens = chunk.usage.completion_tokens or 0
         for choice in chunk.choices:
             if choice.finish_reason is not None:
                 self.facts.finish_reason = choice.finish_reason

@@ -72,12 +72,14 @@ async def _send_complete(send: Send, result: Complete) -> None:
 
 async def _send_stream(send: Send, receive: Receive, result: Streaming) -> None:
     """Relay the events; a client that hangs up cancels the relay, which closes the upstream stream."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *_encoded(result.headers)]})
     task = asyncio.current_task()
     hung_up = asyncio.Event()
     watcher = asyncio.create_task(_watch_disconnect(receive, hung_up, task))
     events: AsyncIterator[bytes] = result.events
     try:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS, *_encoded(result.headers)]}
+        )
         async for chunk in events:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         watcher.cancel()  # before the last send: once the response is complete, receive() reports a disconnect
@@ -89,6 +91,7 @@ async def _send_stream(send: Send, receive: Receive, result: Streaming) -> None:
     finally:
         watcher.cancel()
         await cast(Any, events).aclose()
+        await result.abandon()
 
 
 async def _watch_disconnect(receive: Receive, hung_up: asyncio.Event, task: asyncio.Task[Any] | None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import BadRequest
-from gateway.wire import DONE_EVENT, SseScanner, error_chunk, parse_chat, read_completion
+from gateway.wire import DONE_EVENT, SseScanner, content_text, error_chunk, parse_chat, read_completion
 
 
 def chunk(content: str | None, finish: str | None = None, usage: dict[str, int] | None = None) -> dict[str, Any]:
@@ -226,3 +226,18 @@ def test_unit_id_from_body_user_or_metadata() -> None:
     assert parse_chat(("{" + base + ',"metadata":{"user_id":"u2"}}').encode()).user == "u2"
     assert parse_chat(("{" + base + ',"metadata":{"user":"u3"}}').encode()).user == "u3"
     assert parse_chat(("{" + base + "}").encode()).user is None
+
+
+def test_null_token_counts_cost_nothing_else() -> None:
+    """An answer whose usage counts are null still yields its finish reason and text (tokens 0)."""
+    body = (
+        b'{"choices":[{"index":0,"finish_reason":"stop","message":{"content":"hi"}}],'
+        b'"usage":{"prompt_tokens":null,"completion_tokens":null}}'
+    )
+    facts = read_completion(body, want_text=True)
+    assert (facts.finish_reason, facts.text, facts.input_tokens, facts.output_tokens) == ("stop", "hi", 0, 0)
+
+
+def test_a_text_chunk_with_null_text_adds_nothing() -> None:
+    """Chunk-list content with ``"text": null`` reads as empty, not as the word None."""
+    assert content_text([{"type": "text", "text": None}, {"type": "text", "text": "ok"}]) == "ok"

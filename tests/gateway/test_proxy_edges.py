@@ -1,0 +1,52 @@
+"""Edges of the request path: a stream the client never read, an agent the flag store does not know."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from prometheus_client import CollectorRegistry
+
+from gateway.app import build_state
+from gateway.flags.store import MemoryFlagStore
+from gateway.proxy import Complete, Streaming
+from gateway.settings import Settings
+from tests.gateway.helpers import FAKE_KEY, FAKE_KEY_ENV, FakeMistral, make_config
+
+PROMPT = [{"role": "user", "content": "hello"}]
+
+
+async def test_a_stream_never_relayed_is_released_and_recorded(fake_mistral: FakeMistral) -> None:
+    """A client gone before the first byte: abandoning the stream closes the upstream call and records a 499."""
+    registry = CollectorRegistry()
+    state = build_state(Settings(), make_config(fake_mistral.url), registry=registry, env={FAKE_KEY_ENV: FAKE_KEY})
+    for upstream in state.upstreams.values():
+        await upstream.start()
+    try:
+        body = msgspec.json.encode({"model": "slow-300", "messages": PROMPT, "stream": True})
+        result = await state.proxy.handle({}, body)
+        assert isinstance(result, Streaming)
+        await result.abandon()
+        await result.abandon()  # a second call (the relay's own cleanup racing it) changes nothing
+        # polled in a thread: the event loop must run for the closed socket to actually go away
+        await asyncio.to_thread(fake_mistral.wait_for, lambda rs: rs[-1]["outcome"] == "client_disconnected")
+    finally:
+        for upstream in state.upstreams.values():
+            await upstream.close()
+    labels = {"agent": "none", "variant": "none", "model": "slow-300", "status_class": "4xx"}
+    assert registry.get_sample_value("genesis_requests_total", labels) == 1
+
+
+async def test_an_agent_without_flags_is_served_by_its_baseline() -> None:
+    """If the flag store lost an agent the config names, its requests go to the baseline, not to an error."""
+    state = build_state(Settings(), make_config(), flags=MemoryFlagStore({}), registry=CollectorRegistry())
+    for upstream in state.upstreams.values():
+        await upstream.start()
+    try:
+        body = msgspec.json.encode({"model": "support_agent", "messages": PROMPT})
+        result = await state.proxy.handle({"x-genesis-user": "anyone"}, body)
+    finally:
+        for upstream in state.upstreams.values():
+            await upstream.close()
+    assert isinstance(result, Complete)
+    assert (result.headers["x-genesis-variant"], result.headers["x-genesis-model"]) == ("baseline", "sim-base")
