@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway import __version__
 from gateway.api.admin import ADMIN_COMPONENTS, admin_router
-from gateway.api.chat import chat_completions
+from gateway.api.chat import chat_completions, document_chat
 from gateway.api.experiments import experiments_router
 from gateway.api.feedback import submit_feedback
 from gateway.api.health import healthz, metrics, readyz
@@ -114,7 +114,7 @@ def build_state(
 
 def create_app(state: GatewayState) -> Litestar:
     """The ASGI app serving ``state``."""
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             chat_completions,
             submit_feedback,
@@ -135,6 +135,8 @@ def create_app(state: GatewayState) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    document_chat(app)
+    return app
 
 
 @asynccontextmanager

@@ -13,8 +13,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+from litestar import Litestar
+from litestar.enums import ParamType
 from litestar.exceptions import ClientException, MethodNotAllowedException
 from litestar.handlers import asgi
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    PathItem,
+    RequestBody,
+    Schema,
+)
 from litestar.types import HTTPResponseBodyEvent, HTTPScope, Receive, Scope, Send
 
 from gateway.proxy import Complete, Streaming
@@ -102,3 +114,48 @@ async def _watch_disconnect(receive: Receive, hung_up: asyncio.Event, task: asyn
             if task is not None:
                 task.cancel()
             return
+
+
+def document_chat(app: Litestar) -> None:
+    """Add the chat route to the app's OpenAPI schema: Litestar leaves plain ASGI handlers out of it."""
+    json_object = Schema(type=OpenAPIType.OBJECT, additional_properties=True)
+    header = Parameter(
+        name="X-Genesis-User",
+        param_in=ParamType.HEADER,
+        required=False,
+        description="Unit of sticky assignment (user, session, tenant).",
+        schema=Schema(type=OpenAPIType.STRING),
+    )
+    force = Parameter(
+        name="X-Genesis-Variant",
+        param_in=ParamType.HEADER,
+        required=False,
+        description="Force 'candidate' or 'baseline' (only for agents with allow_force_variant).",
+        schema=Schema(type=OpenAPIType.STRING, enum=["candidate", "baseline"]),
+    )
+    operation = Operation(
+        summary="Chat completion (Mistral wire format), streaming or not",
+        description=(
+            "`model` is an agent alias (the request joins the agent's experiment) or a model id the gateway "
+            "serves. The body is the Mistral chat request; unknown fields pass through to the upstream. "
+            "With `stream: true` the answer is server-sent events ending in `data: [DONE]`."
+        ),
+        operation_id="ChatCompletions",
+        parameters=[header, force],
+        request_body=RequestBody(content={"application/json": OpenAPIMediaType(schema=json_object)}, required=True),
+        responses={
+            "200": OpenAPIResponse(
+                description="The upstream's answer, unchanged; x-genesis-* headers name agent, variant and model.",
+                content={
+                    "application/json": OpenAPIMediaType(schema=json_object),
+                    "text/event-stream": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                },
+            ),
+            "4XX": OpenAPIResponse(description="Bad body, key, agent or size, in the Mistral error shape."),
+            "5XX": OpenAPIResponse(description="The upstream failed (502/503/504), in the Mistral error shape."),
+        },
+    )
+    paths = app.openapi_schema.paths
+    if paths is not None:
+        for path in ("/v1/chat/completions", "/chat/completions"):
+            paths[path] = PathItem(post=operation)
