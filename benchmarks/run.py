@@ -1,6 +1,6 @@
 """Runs the request-path benchmark and writes ``results.json`` and ``results.md``.
 
-    python -m benchmarks.run            # the full run (make bench), about fifteen minutes
+    python -m benchmarks.run            # the full run (make bench), about twelve minutes
     python -m benchmarks.run --smoke    # a few seconds: proves the harness works (make bench-smoke)
 
 Layout on a two-core machine: the load generator (wrk), nginx, the paced upstream and this
@@ -324,6 +324,9 @@ class Bench:
 
     def servers(self) -> dict[str, Any]:
         """The same gateway under uvicorn (uvloop, httptools) and granian, taking turns."""
+        if not Path(sys.executable).with_name("granian").exists():
+            self.notes.append("granian is not installed in the venv (pip install granian): servers not compared.")
+            return {"targets": {}}
         servers = {name: self._gateway(f"gateway-{name}", 0.0, server=name) for name in ("uvicorn", "granian")}
         out: dict[str, Any] = {}
         for stream in (False, True):
