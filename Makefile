@@ -27,15 +27,15 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(VENV)/bin/genesis-gateway demo --port $(PORT)
 
-## make test: dev extras, the services the tests need, then ruff, mypy and pytest.
-test: install-dev services lint typecheck pytest
+## make test: dev extras, the services the tests need, ruff, mypy, the benchmark's smoke run, then pytest.
+test: install-dev services lint typecheck bench-smoke pytest
 
 services:
 	bash scripts/ensure-services.sh
 
 lint:
-	$(VENV)/bin/ruff check gateway scoring dashboards tests
-	$(VENV)/bin/ruff format --check gateway scoring dashboards tests
+	$(VENV)/bin/ruff check gateway scoring dashboards benchmarks tests
+	$(VENV)/bin/ruff format --check gateway scoring dashboards benchmarks tests
 
 typecheck:
 	$(VENV)/bin/mypy
