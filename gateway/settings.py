@@ -70,8 +70,9 @@ class UpstreamConfig(_Frozen):
     timeout_s: float = Field(default=300.0, gt=0)
     """Longest wait for the upstream's answer, or between two streamed events."""
     connect_timeout_s: float = Field(default=5.0, gt=0)
-    max_connections: int = Field(default=256, ge=1)
-    """Size of the pooled connection set to this upstream, per worker process."""
+    max_connections: int = Field(default=1024, ge=1)
+    """Size of the pooled connection set to this upstream, per worker process: one per concurrent
+    request, so it bounds how many answers (streams included) can be in flight at once."""
     retries: int = Field(default=1, ge=0, le=5)
     """Extra attempts on connection errors and 502/503/504 before the first byte reaches the client."""
     simulator: SimulatorConfig = SimulatorConfig()
