@@ -123,8 +123,7 @@ def test_feedback_reaches_another_replica_through_redis(redis_prefix: str) -> No
     try:
         with running_gateway(config) as first, running_gateway(config) as second:
             request_id = _answer(first, "candidate")
-            key = f"{redis_prefix}req:{request_id}"
-            wait_until(lambda: asyncio.run(_exists(key)), what="the request id in Redis")
+            wait_until(lambda: asyncio.run(_stored(redis_prefix, request_id)), what="the request id in Redis")
             response = httpx2.post(second.url + "/v1/feedback", json={"request_id": request_id, "rating": 5})
             assert response.status_code == 200
             assert response.json()["variant"] == "candidate"
@@ -133,10 +132,10 @@ def test_feedback_reaches_another_replica_through_redis(redis_prefix: str) -> No
         asyncio.run(_cleanup(redis_prefix))
 
 
-async def _exists(key: str) -> bool:
+async def _stored(prefix: str, request_id: str) -> bool:
     client = aioredis.Redis.from_url(REDIS_URL)
     try:
-        return bool(await client.exists(key))
+        return any([await client.hexists(k, request_id) async for k in client.scan_iter(match=f"{prefix}req:*")])
     finally:
         await client.aclose()
 

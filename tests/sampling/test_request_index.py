@@ -76,12 +76,38 @@ async def test_an_outage_keeps_the_ids_logs_once_and_counts() -> None:
         assert await index.lookup("r0") == ("qa_agent", "baseline")
         server.start()
         await index.flush()
-        assert await client.get("test:reqidx:req:r1") == b"qa_agent|baseline"
+        replica, _ = _index(server.url, CollectorRegistry())
+        assert await replica.lookup("r1") == ("qa_agent", "baseline")  # from Redis: nothing buffered there
         assert registry.get_sample_value("genesis_request_index_lost_total") == 1
     finally:
-        await client.delete("test:reqidx:req:r0", "test:reqidx:req:r1")
+        await _drop(client, "test:reqidx:")
         await client.aclose()
         server.stop()
+
+
+async def test_ids_are_found_by_another_replica_and_expire_with_their_slice(
+    redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    """A flush writes all buffered ids in one hash per slice of time (1/60 of the TTL); any replica finds
+    them, an unknown id is None, and the hash lives for the TTL after its slice ends, no longer."""
+    settings = ScoringSettings(key_prefix=redis_prefix, index_ttl_s=120)
+    writer = RedisRequestIndex(redis_client, settings, SamplerMetrics(CollectorRegistry()))
+    reader = RedisRequestIndex(redis_client, settings, SamplerMetrics(CollectorRegistry()))
+    for i in range(50):
+        writer.remember(exchange(f"id-{i}", variant="candidate" if i % 2 else "baseline"))
+    await writer.flush()
+    assert await reader.lookup("id-7") == ("qa_agent", "candidate")
+    assert await reader.lookup("id-8") == ("qa_agent", "baseline")
+    assert await reader.lookup("never-seen") is None
+    keys = [k async for k in redis_client.scan_iter(match=f"{redis_prefix}req:*")]
+    assert len(keys) == 1 and await redis_client.hlen(keys[0]) == 50
+    assert 120 <= await redis_client.ttl(keys[0]) <= 122  # slices of 2 s: the TTL after the slice's end
+
+
+async def _drop(client: aioredis.Redis, prefix: str) -> None:
+    keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
 
 
 async def test_the_memory_index_keeps_the_newest_ids_when_full_many_times_over() -> None:
