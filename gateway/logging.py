@@ -1,15 +1,18 @@
 """structlog set up once: JSON lines in production, readable colours on a terminal.
 
-Configured at process start (the CLI); afterwards a log call costs one dict and one write.
+Configured at process start (the CLI); afterwards a log call costs one dict and, in JSON mode, an
+append to a buffer that is written at most ``FLUSH_S`` later (see ``BufferedLineLogger``).
 Prompts, answers and keys are never passed to a logger anywhere in the gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import sys
 import time
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import msgspec
 import structlog
@@ -42,6 +45,82 @@ class UtcTimestamp:
         return event_dict
 
 
+FLUSH_S = 0.05
+"""Longest time an info line waits in the buffer of a serving process."""
+_BUFFER_BYTES = 64 * 1024
+
+
+class BufferedLineLogger:
+    """structlog's ``BytesLogger`` with its writes batched: one ``write`` + ``flush`` per ``FLUSH_S``
+    (or per 64 kB) instead of one per line.
+
+    Every request logs one line, and its own write was the costliest part of the event (a system
+    call each: ~12 µs of the gateway's ~250 µs per request under load, py-spy). Lines logged on a
+    thread that runs an event loop are appended to a buffer, which a timer on that loop writes out
+    ``FLUSH_S`` later, and which is written at once when it passes 64 kB, when a line of level
+    warning or above arrives (after the buffered lines: the order is kept), and at exit. Lines
+    from any other thread are written through. What a hard kill (SIGKILL) loses is at most the last
+    ``FLUSH_S`` of info lines; nginx's ``access_log ... buffer= flush=`` makes the same trade.
+    """
+
+    def __init__(self, file: BinaryIO):
+        self._file = file
+        self._lines: list[bytes] = []
+        self._size = 0
+        self._due = False
+        atexit.register(self.flush)
+
+    def msg(self, message: bytes) -> None:
+        """Buffer a line (info and below)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another thread, or no loop yet: the buffer belongs to the loop's thread
+            self._write(message + b"\n")
+            return
+        self._lines.append(message + b"\n")
+        self._size += len(message) + 1
+        if self._size >= _BUFFER_BYTES:
+            self.flush()
+        elif not self._due:
+            self._due = True
+            loop.call_later(FLUSH_S, self.flush)
+
+    def urgent(self, message: bytes) -> None:
+        """Write a line now (warning and above), after whatever this thread's loop has buffered."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._write(message + b"\n")
+            return
+        lines, self._lines, self._size = self._lines, [], 0
+        lines.append(message + b"\n")
+        self._write(b"".join(lines))
+
+    def flush(self) -> None:
+        """Write the buffered lines."""
+        self._due = False
+        if self._lines:
+            lines, self._lines, self._size = self._lines, [], 0
+            self._write(b"".join(lines))
+
+    def _write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._file.flush()
+
+    debug = info = msg
+    warning = warn = error = err = critical = exception = fatal = failure = urgent
+
+
+class BufferedLineLoggerFactory:
+    """One ``BufferedLineLogger`` per process, whatever the logger's name."""
+
+    def __init__(self, file: BinaryIO):
+        self._logger = BufferedLineLogger(file)
+
+    def __call__(self, *_args: Any) -> BufferedLineLogger:
+        return self._logger
+
+
 def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: str = "info") -> None:
     """Configure structlog (and the stdlib root logger that libraries use) for this process."""
     numeric = logging.getLevelName(level.upper())
@@ -59,7 +138,7 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: s
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(_dumps),
         ]
-        factory: Any = structlog.BytesLoggerFactory(sys.stderr.buffer)
+        factory: Any = BufferedLineLoggerFactory(sys.stderr.buffer)
     else:
         processors = [*shared, structlog.dev.ConsoleRenderer()]
         factory = structlog.PrintLoggerFactory(sys.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -12,7 +14,7 @@ import structlog
 from structlog.processors import TimeStamper
 from structlog.testing import capture_logs
 
-from gateway.logging import EventLog, UtcTimestamp, configure_logging
+from gateway.logging import FLUSH_S, BufferedLineLogger, EventLog, UtcTimestamp, configure_logging
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -75,3 +77,30 @@ def test_event_log_follows_a_reconfiguration_when_loggers_are_not_cached() -> No
         log.info(request_id="b")
     assert [e["request_id"] for e in first] == ["a"]
     assert [e["request_id"] for e in second] == ["b"]
+
+
+async def test_lines_logged_in_a_loop_are_written_together_soon_and_in_order() -> None:
+    """Inside an event loop info lines wait in a buffer for at most FLUSH_S; a warning writes them
+    at once, before itself; outside a loop every line is written at once."""
+    out = io.BytesIO()
+    logger = BufferedLineLogger(out)
+    logger.info(b"one")
+    logger.info(b"two")
+    assert out.getvalue() == b""
+    await asyncio.sleep(FLUSH_S * 3)
+    assert out.getvalue() == b"one\ntwo\n"
+    logger.info(b"three")
+    logger.warning(b"four")
+    assert out.getvalue() == b"one\ntwo\nthree\nfour\n"
+    await asyncio.to_thread(logger.info, b"five")  # a thread without a loop: written through
+    assert out.getvalue().endswith(b"four\nfive\n")
+
+
+async def test_a_full_buffer_is_written_without_waiting() -> None:
+    """Past 64 kB of buffered lines the buffer is written at once."""
+    out = io.BytesIO()
+    logger = BufferedLineLogger(out)
+    for _ in range(700):
+        logger.info(b"x" * 99)
+    assert len(out.getvalue()) >= 64 * 1024
+    assert set(out.getvalue().split(b"\n")[:-1]) == {b"x" * 99}
