@@ -259,7 +259,33 @@ def request_id(headers: Mapping[str, str]) -> str:
     given = headers.get("x-request-id")
     if given and _REQUEST_ID.match(given):
         return given
-    return os.urandom(16).hex()  # 128 random bits like uuid4().hex, without building a UUID (~0.5 vs ~2 µs)
+    return _fresh_ids.next()
+
+
+class _RandomIds:
+    """128-bit random ids as hex, like ``uuid4().hex`` (ids are what feedback is attributed by, so they
+    must not be guessable: ``os.urandom``), cut from 4 kB read at a time: one system call per 256
+    ids instead of one per id. ~2 µs (uuid4) → ~0.5 (urandom(16)) → ~0.25 µs (timeit)."""
+
+    __slots__ = ("_hex", "_pos")
+
+    def __init__(self) -> None:
+        self._hex = ""
+        self._pos = 0
+
+    def reset(self) -> None:
+        self._hex, self._pos = "", 0
+
+    def next(self) -> str:
+        if self._pos >= len(self._hex):
+            self._hex, self._pos = os.urandom(4096).hex(), 0
+        start = self._pos
+        self._pos = start + 32
+        return self._hex[start : self._pos]
+
+
+_fresh_ids = _RandomIds()
+os.register_at_fork(after_in_child=_fresh_ids.reset)  # a forked worker must not hand out its parent's ids
 
 
 async def _timed(chunks: AsyncIterator[bytes], ex: Exchange) -> AsyncIterator[bytes]:

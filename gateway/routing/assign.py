@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gateway.settings import Variant
@@ -26,9 +26,9 @@ _FNV_PRIME = 0x01000193
 Reason = Literal["override", "forced", "hash", "random", "disabled"]
 
 
-def fnv1a32(data: str) -> int:
-    """32-bit FNV-1a of the UTF-8 bytes of ``data``."""
-    h = _FNV_OFFSET
+def fnv1a32(data: str, state: int = _FNV_OFFSET) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes of ``data``, continuing from ``state`` (the hash of a prefix)."""
+    h = state
     for byte in data.encode():
         h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
     return h
@@ -36,7 +36,12 @@ def fnv1a32(data: str) -> int:
 
 def bucket(salt: str, unit: str) -> int:
     """The unit's bucket in ``[0, 10000)`` for an experiment salt (GrowthBook hash v2)."""
-    return fnv1a32(str(fnv1a32(salt + unit))) % BUCKETS
+    return salted_bucket(fnv1a32(salt), unit)
+
+
+def salted_bucket(salt_state: int, unit: str) -> int:
+    """``bucket(salt, unit)`` from ``fnv1a32(salt)``: the salt's bytes hashed once, not per request."""
+    return fnv1a32(str(fnv1a32(unit, salt_state))) % BUCKETS
 
 
 def share_to_threshold(share_percent: float) -> int:
@@ -61,6 +66,10 @@ class Splitter:
     threshold: int
     enabled: bool
     overrides: Mapping[str, Variant]
+    _salt_state: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_salt_state", fnv1a32(self.salt))
 
     def assign(self, unit: str | None, forced: Variant | None = None) -> Assignment:
         """Assign a request; ``forced`` must already be authorised by the caller."""
@@ -74,7 +83,7 @@ class Splitter:
         pinned = self.overrides.get(unit)
         if pinned is not None:
             return Assignment(pinned, "override")
-        b = bucket(self.salt, unit)
+        b = salted_bucket(self._salt_state, unit)
         return Assignment(_variant(b, self.threshold), "hash", b)
 
 

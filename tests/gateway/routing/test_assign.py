@@ -63,6 +63,13 @@ def test_bucket_matches_growthbook_v2_hash(seed: str, value: str, expected: floa
     assert bucket(seed, value) / BUCKETS == expected
 
 
+@pytest.mark.parametrize(("seed", "value", "expected"), GROWTHBOOK_V2)
+def test_a_splitter_buckets_like_growthbook_v2(seed: str, value: str, expected: float) -> None:
+    """The splitter, which hashes its salt once at build time, puts a unit in GrowthBook's v2 bucket."""
+    split = Splitter(salt=seed, threshold=share_to_threshold(50), enabled=True, overrides={})
+    assert split.assign(value).bucket == round(expected * BUCKETS)
+
+
 def test_fnv1a32_hashes_utf8_bytes() -> None:
     """Non-ASCII units hash their UTF-8 bytes, so every SDK in any language agrees."""
     assert fnv1a32("é") == fnv1a32("\u00e9")
