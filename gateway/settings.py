@@ -247,7 +247,7 @@ class ScoringSettings(_Frozen):
     dead_letter_after: int = Field(default=5, ge=1)
     """Deliveries after which a failing entry goes to the dead-letter stream."""
     batch_size: int = Field(default=32, ge=1, le=1_000)
-    """Entries read (or written) per Redis round trip."""
+    """Entries a worker reads per Redis round trip (gateways write up to 256 per call)."""
     block_ms: int = Field(default=1_000, ge=10)
     """Longest wait of a worker's read on an empty stream."""
     redis_timeout_s: float = Field(default=2.0, gt=0)

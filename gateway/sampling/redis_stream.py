@@ -49,6 +49,8 @@ FIELD = b"r"
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 _BACKOFF_S = 0.5
 _LINGER_S = 0.02
+_WRITE_CHUNK = 256
+"""Samples per script call (each record is ~1-3 kB of JSON)."""
 """How long the writer lets samples gather after the first one arrives (a sample reaches a worker this much later)."""
 _XADD_EACH = """
 for i = 3, #ARGV do
@@ -77,7 +79,6 @@ class RedisSampleQueue:
         self._names = StreamNames(settings)
         self._max_len = settings.stream_max_len
         self._cap = settings.queue_max_size
-        self._batch = settings.batch_size
         self._redact = redact
         self._metrics = metrics
         self._items: deque[Exchange] = deque()
@@ -109,11 +110,11 @@ class RedisSampleQueue:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            if len(self._items) < self._batch:
+            if len(self._items) < _WRITE_CHUNK:
                 await asyncio.sleep(_LINGER_S)
             self._wake.clear()
             try:
-                await self._drain()
+                await self._drain(len(self._items))  # later arrivals wait for the next round, and its linger
             except _REDIS_ERRORS as exc:
                 self._log.warning("samples not written to Redis", error=type(exc).__name__)
             except Exception:  # a worker loop: a dead writer would silently turn every later sample into a drop
@@ -123,9 +124,12 @@ class RedisSampleQueue:
             await asyncio.sleep(_BACKOFF_S)  # samples arriving meanwhile wait in the bounded buffer
             self._wake.set()
 
-    async def _drain(self) -> None:
-        while self._items:
-            batch = [self._items.popleft() for _ in range(min(self._batch, len(self._items)))]
+    async def _drain(self, count: int | None = None) -> None:
+        """Write ``count`` samples (all there are: None), ``_WRITE_CHUNK`` per call."""
+        left = len(self._items) if count is None else count
+        while left and self._items:
+            batch = [self._items.popleft() for _ in range(min(_WRITE_CHUNK, left, len(self._items)))]
+            left -= len(batch)
             try:
                 await self._write(batch)
             except Exception as exc:  # counted here, where the lost batch is known; re-raised to the loop
