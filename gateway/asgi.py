@@ -6,6 +6,7 @@ from litestar import Litestar
 
 from gateway.app import build_state, create_app
 from gateway.logging import configure_logging
+from gateway.runtime import tune_gc
 from gateway.settings import ConfigError, Settings, load_config
 
 
@@ -18,4 +19,6 @@ def create_from_env() -> Litestar:
     config = load_config(settings.config)
     if settings.redis_url:
         config = config.model_copy(update={"redis_url": settings.redis_url})
-    return create_app(build_state(settings, config))
+    app = create_app(build_state(settings, config))
+    app.on_startup.append(tune_gc)  # a serving process only: tests build many apps in one process
+    return app

@@ -15,6 +15,7 @@ import uvicorn
 from gateway.app import build_state, create_app
 from gateway.demo import TrafficGenerator, banner, demo_config
 from gateway.logging import configure_logging
+from gateway.runtime import tune_gc
 from gateway.settings import ConfigError, Settings, load_config
 
 
@@ -77,7 +78,9 @@ def demo(
     if rate > 0:
         state.services.append(TrafficGenerator(f"http://{host}:{port}", rate_per_s=rate))
     typer.echo(banner(host, port))
+    app = create_app(state)
+    app.on_startup.append(tune_gc)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(state), host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     )
     asyncio.run(server.serve())
