@@ -63,7 +63,7 @@ def main() -> int:
     p.add_argument("--sample-rate", type=float, default=0.0)
     p.add_argument("--passthrough", action="store_true", help="profile the passthrough instead")
     p.add_argument("--redis", action="store_true", help="the production homes in the local Redis (sample stream)")
-    p.add_argument("--out", type=Path, default=Path("profile.txt"))
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/profile.txt"))
     p.add_argument("--top", type=int, default=40)
     a = p.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
