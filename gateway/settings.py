@@ -230,7 +230,8 @@ class ScoringSettings(_Frozen):
     index_ttl_s: float = Field(default=3_600, gt=0)
     """How long a request id can receive feedback."""
     index_max_entries: int = Field(default=200_000, ge=1)
-    """Request ids remembered for feedback in memory (the embedded home); the oldest go first."""
+    """Request ids the embedded home keeps in memory: for feedback, and (each up to this many) the scored
+    and the rated ones, as duplicate guards; the oldest go first."""
     key_prefix: str = DEFAULT_REDIS_PREFIX
     """Prefix of every Redis key scoring writes; left out, it is the config's ``redis_prefix``."""
     stream: str = "scoring:samples"

@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import math
 import time
-from collections import deque
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -25,6 +24,7 @@ from redis.exceptions import RedisError
 from gateway.exchange import Exchange
 from gateway.flags.health import RedisHealth
 from gateway.metrics.quality import SamplerMetrics
+from gateway.sampling.recent import RecentIds
 from gateway.settings import ScoringSettings
 from gateway.tasks import BackgroundTask
 
@@ -51,51 +51,21 @@ class RequestIndex(Protocol):
 
 
 class MemoryRequestIndex:
-    """The embedded home, capped at ``index_max_entries``: id -> a small code of (agent, variant) in a
-    dict, the ids in arrival order in a deque, and expiry kept per slice of arrivals, not per id.
-
-    The oldest id leaves in O(1) from the deque. (Popping a dict's first key instead slows down once
-    the index is full: deleted slots stay at the front of a dict until it resizes, and finding the
-    first key walks past all of them — 60 to 230 µs per request at the default cap, measured.) An id
-    costs its string, a dict slot and a deque slot, ~130 bytes: ~26 MB at the default 200,000.
+    """The embedded home: the ids in ``RecentIds`` (``index_ttl_s``, at most ``index_max_entries``,
+    ~130 bytes each: ~26 MB at the default 200,000), each with a small code of (agent, variant).
     Remembering an id again updates its agent and variant but keeps its place (and expiry).
     """
 
     def __init__(self, settings: ScoringSettings):
-        self._ttl = settings.index_ttl_s
-        self._cap = settings.index_max_entries
-        self._entries: dict[str, int] = {}
-        self._order: deque[str] = deque()
-        self._expiries: deque[float] = deque()
-        """When each slice of arrivals expires (its first arrival's expiry), oldest first."""
-        self._counts: deque[int] = deque()
-        """How many ids of ``_order`` belong to each of ``_expiries``."""
+        self._ids = RecentIds(settings.index_ttl_s, settings.index_max_entries)
         self._pairs: list[tuple[str, str]] = []
         self._codes: dict[tuple[str, str], int] = {}
-        self._slice = min(1.0, self._ttl / 100)
-        """Arrivals this close share one expiry: an id may leave up to 1 % of the TTL (at most 1 s) early."""
 
     def remember(self, ex: Exchange) -> None:
-        now = time.monotonic()
-        self._expire(now)
-        code = self._code(ex.agent, ex.variant)
-        if ex.request_id in self._entries:
-            self._entries[ex.request_id] = code
-            return
-        if len(self._entries) >= self._cap:
-            self._drop_oldest()
-        self._entries[ex.request_id] = code
-        self._order.append(ex.request_id)
-        expires = now + self._ttl
-        if self._expiries and expires - self._expiries[-1] < self._slice:
-            self._counts[-1] += 1
-        else:
-            self._expiries.append(expires)
-            self._counts.append(1)
+        self._ids.put(ex.request_id, self._code(ex.agent, ex.variant))
 
     async def lookup(self, request_id: str) -> tuple[str, str] | None:
-        self._expire(time.monotonic())
-        code = self._entries.get(request_id)
+        code = self._ids.get(request_id)
         return None if code is None else self._pairs[code]
 
     def _code(self, agent: str, variant: str) -> int:
@@ -104,19 +74,6 @@ class MemoryRequestIndex:
             code = self._codes[(agent, variant)] = len(self._pairs)
             self._pairs.append((agent, variant))
         return code
-
-    def _drop_oldest(self) -> None:
-        del self._entries[self._order.popleft()]
-        self._counts[0] -= 1
-        if not self._counts[0]:
-            self._counts.popleft()
-            self._expiries.popleft()
-
-    def _expire(self, now: float) -> None:
-        while self._expiries and self._expiries[0] <= now:
-            self._expiries.popleft()
-            for _ in range(self._counts.popleft()):
-                del self._entries[self._order.popleft()]
 
     async def start(self) -> None:
         return None

@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from gateway.experiments.moments import PASS, ArmStats, Moments
 from gateway.experiments.results import ResultStore
 from gateway.flags.errors import StoreUnavailable
+from gateway.sampling.recent import RecentIds
 from gateway.sampling.record import FeedbackComment, ScoredSample, comment_decoder, record_encoder, scored_decoder
 from gateway.settings import VARIANTS, ScoringSettings
 
@@ -73,25 +74,6 @@ def _arm(agent: str, variant: str, dims: dict[str, Moments]) -> ArmStats | None:
     return ArmStats(agent=agent, variant=variant, dimensions=dims)
 
 
-class _Expiring:
-    """Request ids seen recently, forgotten after a TTL; insertion order is expiry order."""
-
-    def __init__(self, ttl_s: float):
-        self._ttl = ttl_s
-        self._until: dict[str, float] = {}
-
-    def add(self, key: str, now: float) -> bool:
-        while self._until:
-            oldest = next(iter(self._until))
-            if self._until[oldest] > now:
-                break
-            del self._until[oldest]
-        if key in self._until:
-            return False
-        self._until[key] = now + self._ttl
-        return True
-
-
 class MemoryScoreStore:
     """The embedded home: results of this process only, lost on restart."""
 
@@ -100,8 +82,10 @@ class MemoryScoreStore:
         self._moments: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
         self._recent: dict[str, deque[ScoredSample]] = defaultdict(lambda: deque(maxlen=settings.keep_last))
         self._comments: dict[str, deque[FeedbackComment]] = defaultdict(lambda: deque(maxlen=settings.keep_last))
-        self._scored = _Expiring(settings.retention_s)
-        self._rated = _Expiring(settings.retention_s)
+        # Duplicate guards: a request id is scored and rated once. Capped like the request index:
+        # an id pushed out by newer ones could be counted again, an id never is within the cap.
+        self._scored = RecentIds(settings.retention_s, settings.index_max_entries)
+        self._rated = RecentIds(settings.retention_s, settings.index_max_entries)
 
     def _add(self, agent: str, variant: str, values: dict[str, float]) -> None:
         arm = self._moments[(agent, variant)]
@@ -112,8 +96,9 @@ class MemoryScoreStore:
             moments[2] += value * value
 
     async def record(self, scored: ScoredSample) -> bool:
-        if not self._scored.add(scored.record.request_id, time.monotonic()):
+        if self._scored.get(scored.record.request_id) is not None:
             return False
+        self._scored.put(scored.record.request_id, 0)
         self._add(scored.record.agent, scored.record.variant, increments(scored))
         self._recent[scored.record.agent].appendleft(scored)
         return True
@@ -121,8 +106,9 @@ class MemoryScoreStore:
     async def record_feedback(
         self, request_id: str, agent: str, variant: str, value: float, comment: FeedbackComment | None = None
     ) -> bool:
-        if not self._rated.add(request_id, time.monotonic()):
+        if self._rated.get(request_id) is not None:
             return False
+        self._rated.put(request_id, 0)
         self._add(agent, variant, {FEEDBACK: value})
         if comment is not None:
             self._comments[agent].appendleft(comment)

@@ -94,3 +94,16 @@ async def test_redis_layout_is_hashes_under_the_prefix(redis_client: aioredis.Re
     assert fields[b"candidate:overall:count"] == b"1"
     assert float(fields[b"candidate:overall:total_sq"]) == 81.0
     assert await redis_client.ttl(f"{redis_prefix}scored:r1") > 0
+
+
+async def test_the_memory_homes_duplicate_guard_is_bounded() -> None:
+    """The embedded store remembers scored ids up to ``index_max_entries``, not every id for the whole
+    retention: after 2,000 samples a duplicate of a recent one is still refused, while the first, long
+    pushed out, would be counted again."""
+    store = MemoryScoreStore(ScoringSettings(index_max_entries=100))
+    for i in range(2000):
+        assert await store.record(scored(f"r{i}", overall=8.0)) is True
+    assert await store.record(scored("r1999", overall=8.0)) is False
+    assert await store.record(scored("r1901", overall=8.0)) is False
+    assert await store.record(scored("r0", overall=8.0)) is True
+    assert (await store.stats("qa_agent"))["candidate"].of("overall").count == 2001
