@@ -25,6 +25,8 @@ from litestar.handlers import asgi
 from litestar.response import Stream
 from litestar.types import Receive, Scope, Send
 
+from gateway.runtime import tune_gc
+
 
 def _session(app: Any) -> aiohttp.ClientSession:
     session: aiohttp.ClientSession = app.state.session
@@ -120,15 +122,23 @@ def create_app() -> Litestar:
     """The passthrough app; the upstream's root URL comes from ``PASSTHROUGH_UPSTREAM``.
 
     ``PASSTHROUGH_RAW_ASGI=1`` serves the plain ASGI handler instead of the Litestar one;
-    ``PASSTHROUGH_CLIENT=httpx`` forwards with httpx instead of aiohttp (the client comparison).
+    ``PASSTHROUGH_CLIENT=httpx`` forwards with httpx instead of aiohttp (the client comparison);
+    ``PASSTHROUGH_TUNE_GC=1`` tunes the garbage collector as ``genesis-gateway serve`` does, to show
+    what that alone is worth to the yardstick.
     """
     url = os.environ.get("PASSTHROUGH_UPSTREAM", "http://127.0.0.1:8081").rstrip("/") + "/v1/chat/completions"
     handler = raw_chat if os.environ.get("PASSTHROUGH_RAW_ASGI") == "1" else chat
     lifespan = _lifespan
     if os.environ.get("PASSTHROUGH_CLIENT") == "httpx":
         handler, lifespan = chat_httpx, _httpx_lifespan
+    on_startup = [tune_gc] if os.environ.get("PASSTHROUGH_TUNE_GC") == "1" else []
     return Litestar(
-        route_handlers=[handler], lifespan=[lifespan], state=State({"url": url}), debug=False, logging_config=None
+        route_handlers=[handler],
+        lifespan=[lifespan],
+        on_startup=on_startup,
+        state=State({"url": url}),
+        debug=False,
+        logging_config=None,
     )
 
 

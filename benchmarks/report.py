@@ -84,12 +84,13 @@ def workers_table(workers: dict[str, Any]) -> list[str]:
             r["p50_ms"],
             r["p99_ms"],
             r.get("rss_mb"),
+            "; ".join(" / ".join(f"{x:.2f}" for x in shares) for shares in r.get("core_shares", [])),
             r["errors"],
         ]
         for t, r in workers["targets"].items()
     ]
     header = ["target", "workers", "req/s", "× one worker", "best round", "p50 ms", "p99 ms", "RSS per worker MB"]
-    header.append("errors")
+    header += ["cores busy per process, each round", "errors"]
     return _table(header, rows)
 
 
@@ -122,7 +123,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["## Goals", "", *goals_table(results["goals"]), ""]
     titles = {
         "path": ("Throughput and latency (gateway and passthrough on one core)", path_table),
-        "ttfb": ("Streaming: time to first byte (one connection, paced upstream)", ttfb_table),
+        "ttfb": ("Streaming: time to first byte (one connection; paced upstream, and nginx)", ttfb_table),
         "streams": ("Slow streams held at once", streams_table),
         "workers": ("Workers: one vs two on two cores", workers_table),
         "servers": ("Servers: the gateway under uvicorn and granian", servers_table),

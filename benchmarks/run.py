@@ -171,9 +171,11 @@ class Bench:
             seconds=self.opts.seconds,
             cores=self.opts.load_core,
         )
-        used = cpu_seconds(pids) - before
+        each = [cpu_seconds([pid]) for pid in pids]
+        used = sum(each) - before
         row: dict[str, Any] = result.as_dict()
         row["cpu_us_per_req"] = used / result.requests * 1e6 if result.requests and server is not self.nginx else None
+        row["cpu_s_per_process"] = each  # cumulative: the workers section turns them into shares per round
         return row
 
     def path(self) -> dict[str, Any]:
@@ -189,13 +191,23 @@ class Bench:
             server=self.opts.server,
             raw_asgi=True,
         )
-        self._measured += [pass_through, raw]
+        raw_gc = start_passthrough(
+            self.procs,
+            "passthrough-raw-gc",
+            self.nginx,
+            cores=self.opts.server_core,
+            server=self.opts.server,
+            raw_asgi=True,
+            tune_gc=True,
+        )
+        self._measured += [pass_through, raw, raw_gc]
         gw_off = self._gateway("gateway-sample-0", 0.0, server=self.opts.server)
         gw_all = self._gateway("gateway-sample-1", 1.0, server=self.opts.server)
         targets: dict[str, tuple[Server, bool]] = {
             "upstream (nginx)": (self.nginx, False),
             "passthrough": (pass_through, False),
             "passthrough, raw ASGI handler": (raw, False),
+            "passthrough, raw ASGI handler, GC tuned": (raw_gc, False),
             "gateway, sampling 0 %": (gw_off, True),
             "gateway, sampling 100 %": (gw_all, True),
         }
@@ -219,36 +231,43 @@ class Bench:
         return {"scenarios": scenarios, "rss_mb": rss}
 
     def ttfb(self) -> dict[str, Any]:
-        """Time to first byte, one request at a time, through each target to the paced upstream."""
+        """Time to first byte, one request at a time, through each target to two upstreams: the paced
+        one (Python: head and first event in separate writes, later events 5 ms apart) and nginx (the
+        whole stream in one write), each target's figure less its own upstream's."""
         gw = self._gateway("gateway-ttfb", 0.0)
-        pass_through = start_passthrough(
-            self.procs, "passthrough-paced", self.paced, cores=self.opts.server_core, server="uvicorn"
-        )
-        raw = start_passthrough(
-            self.procs,
-            "passthrough-raw-paced",
-            self.paced,
-            cores=self.opts.server_core,
-            server="uvicorn",
-            raw_asgi=True,
-        )
-        self._measured += [pass_through, raw]
-        direct_body = request_body(TTFB_MODEL, stream=True).encode()
-        gw_body = request_body(PACED_AGENT, stream=True).encode()
+        started = [gw]
+        for name, upstream, plain_asgi in (
+            ("passthrough-paced", self.paced, False),
+            ("passthrough-raw-paced", self.paced, True),
+            ("passthrough-raw-nginx", self.nginx, True),
+        ):
+            started.append(
+                start_passthrough(
+                    self.procs, name, upstream, cores=self.opts.server_core, server="uvicorn", raw_asgi=plain_asgi
+                )
+            )
+        _, pass_through, raw, raw_nginx = started
+        self._measured += started[1:]
+        paced_body = request_body(TTFB_MODEL, stream=True).encode()
+        nginx_body = request_body(MODEL, stream=True).encode()
+        direct, via_gateway = _headers(gateway=False, stream=True), _headers(gateway=True, stream=True)
         probes = {
-            "upstream (paced)": (self.paced.url, direct_body, _headers(gateway=False, stream=True)),
-            "passthrough": (pass_through.url, direct_body, _headers(gateway=False, stream=True)),
-            "passthrough, raw ASGI handler": (raw.url, direct_body, _headers(gateway=False, stream=True)),
-            "gateway": (gw.url, gw_body, _headers(gateway=True, stream=True)),
+            "upstream (paced)": (self.paced.url, paced_body, direct),
+            "passthrough": (pass_through.url, paced_body, direct),
+            "passthrough, raw ASGI handler": (raw.url, paced_body, direct),
+            "gateway": (gw.url, request_body(PACED_AGENT, stream=True).encode(), via_gateway),
+            "upstream (nginx)": (self.nginx.url, nginx_body, direct),
+            "passthrough, raw ASGI handler → nginx": (raw_nginx.url, nginx_body, direct),
+            "gateway → nginx": (gw.url, request_body(FIXED_AGENT, stream=True).encode(), via_gateway),
         }
         settle([pid for s in self._measured for pid in s.pids()])
         out = time_to_first_byte(probes, self.opts.ttfb_count)
-        base = out["upstream (paced)"]
         for name, row in out.items():
-            if name != "upstream (paced)":
+            if not name.startswith("upstream"):
+                base = out["upstream (nginx)" if name.endswith("nginx") else "upstream (paced)"]
                 row["added_p50_ms"] = row["p50_ms"] - base["p50_ms"]
                 row["added_p99_ms"] = row["p99_ms"] - base["p99_ms"]
-        for server in (gw, pass_through, raw):
+        for server in started:
             self.procs.stop(server.proc)
             self._measured.remove(server)
         return {"model": TTFB_MODEL, "targets": out}
@@ -309,13 +328,20 @@ class Bench:
             for warm_up in (True, *([False] * self.opts.rounds)):  # idle ones hold memory, not CPU
                 for target, (server, is_gw, _n) in targets.items():
                     model = FIXED_AGENT if is_gw else MODEL
+                    before = [cpu_seconds([pid]) for pid in server.pids()]
                     row = self._wrk(server, gateway=is_gw, stream=False, conns=32, model=model)
                     row["rss_mb"] = max(server.rss_mb())
+                    # Each worker's share of a core during the run: uneven shares mean uneven connections.
+                    spent = [after - b for after, b in zip(row.pop("cpu_s_per_process"), before, strict=True)]
+                    row["core_shares"] = sorted((round(s / self.opts.seconds, 2) for s in spent), reverse=True)
                     if not warm_up:
                         rows[target].append(row)
         finally:
             self.opts.load_core = old_core
-        out = {t: {**_median(rows[t]), "workers": targets[t][2]} for t in targets}
+        out = {
+            t: {**_median(rows[t]), "workers": targets[t][2], "core_shares": [r["core_shares"] for r in rows[t]]}
+            for t in targets
+        }
         for name in ("gateway", "passthrough"):
             ratios = [two["rps"] / one["rps"] for one, two in zip(rows[name], rows[f"{name} ×2"], strict=True)]
             out[f"{name} ×2"]["scaling"] = statistics.median(ratios)

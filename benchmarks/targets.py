@@ -145,12 +145,14 @@ def start_passthrough(
     raw_asgi: bool = False,
     workers: int = 1,
     client: str = "aiohttp",
+    tune_gc: bool = False,
 ) -> Server:
     port = free_port()
     env = {
         "PASSTHROUGH_UPSTREAM": upstream.url,
         "PASSTHROUGH_RAW_ASGI": "1" if raw_asgi else "0",
         "PASSTHROUGH_CLIENT": client,
+        "PASSTHROUGH_TUNE_GC": "1" if tune_gc else "0",
     }
     argv = [sys.executable, "-m", "benchmarks.passthrough", "--port", str(port), "--workers", str(workers)]
     if server == "granian":
