@@ -101,6 +101,10 @@ class _Chunk(msgspec.Struct):
 
 _completion_decoder = msgspec.json.Decoder(_Completion)
 _chunk_decoder = msgspec.json.Decoder(_Chunk)
+_chunks_decoder = msgspec.json.Decoder(list[_Chunk])
+_BULK_BYTES = 1024
+"""From this size a piece of events is read with one decode (a few events at least); smaller ones
+(one event per read, as a model streams tokens) line by line, which costs less for one or two."""
 
 
 @dataclass(slots=True)
@@ -169,9 +173,10 @@ class SseScanner:
 
     def _scan(self, events: bytes) -> None:
         if self._parts is not None:
-            for line in events.splitlines():
-                if line.startswith(b"data:"):
-                    self._event(line[5:].strip())
+            if len(events) < _BULK_BYTES or not self._scan_all(events):
+                for line in events.splitlines():
+                    if line.startswith(b"data:"):
+                        self._event(line[5:].strip())
             return
         pos = 0
         while not self.saw_content:  # every event up to the first content (it times the first token)
@@ -193,6 +198,51 @@ class SseScanner:
             line = events[start:] if end < 0 else events[start:end]
             if line.startswith(b"data:"):
                 self._event(line[5:].strip())
+
+    def _scan_all(self, events: bytes) -> bool:
+        """Read every event of ``events`` with one decode, when the text is wanted.
+
+        Mistral and OpenAI-compatible servers send each event as one ``data: {json}`` line and a
+        blank line, so replacing the separators with commas makes the piece a JSON array. Any other
+        framing (comments, ``event:`` or ``id:`` fields, multi-line data, CRLF) or a bad event makes
+        that array invalid JSON, and False sends the caller line by line (JSON strings cannot hold
+        a raw newline, so answer text cannot fake a separator). 48 events: ~30 µs against ~48 µs
+        event by event (timeit).
+        """
+        body = events.rstrip(b"\n")
+        if not body.startswith(b"data:"):
+            return False
+        done = body.endswith(b"[DONE]")
+        if done:
+            last = body.rfind(b"data:")
+            if body[last + 5 :].strip() != _DONE:
+                return False
+            body = body[:last].rstrip(b"\n")
+        if body:
+            try:
+                chunks = _chunks_decoder.decode(b"[" + body[5:].replace(b"\n\ndata:", b",") + b"]")
+            except msgspec.DecodeError:
+                return False
+            self._read_all(chunks)
+        self.done = self.done or done
+        return True
+
+    def _read_all(self, chunks: list[_Chunk]) -> None:
+        """What ``_event`` reads from each chunk, for many: the texts, the last usage, the last finish reason."""
+        contents = [c.delta.content for k in chunks for c in k.choices if c.delta is not None and c.delta.content]
+        if contents:
+            self.saw_content = True
+            if self._parts is not None:
+                self._parts += [c if isinstance(c, str) else content_text(c) for c in contents]
+        usage = next((k.usage for k in reversed(chunks) if k.usage is not None), None)
+        if usage is not None:
+            self.facts.input_tokens = usage.prompt_tokens or 0
+            self.facts.output_tokens = usage.completion_tokens or 0
+        reason = next(
+            (c.finish_reason for k in reversed(chunks) for c in k.choices if c.finish_reason is not None), None
+        )
+        if reason is not None:
+            self.facts.finish_reason = reason
 
     def flush(self) -> bytes:
         """What is held back when the stream ends normally."""

@@ -75,6 +75,41 @@ def test_scanner_handles_crlf_events(size: int) -> None:
     assert scanner.text() == "Hello"
 
 
+WORDS = [f" word{i}" for i in range(60)]
+LONG_STREAM = [
+    chunk(""),
+    *[chunk(w) for w in WORDS],
+    chunk("", "length", {"prompt_tokens": 11, "completion_tokens": 60}),
+]
+"""Over 1 kB of events: a piece this size is read with one decode of all its events."""
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["plain", "crlf", "comments", "bad event", "no space", "list content"],
+)
+@pytest.mark.parametrize("size", [1, 61, 2048, 100_000])
+def test_scanner_reads_many_events_at_once_or_line_by_line_alike(variant: str, size: int) -> None:
+    """Text, usage, finish reason and [DONE] read from big pieces (one decode for all their events) equal
+    those read event by event, whatever the framing: a framing or event the bulk read cannot take falls
+    back to reading line by line."""
+    data = sse(LONG_STREAM, newline="\r\n" if variant == "crlf" else "\n")
+    if variant == "comments":
+        data = data.replace(b"\n\ndata:", b"\n\n: keep-alive\n\ndata:", 5)
+    elif variant == "bad event":
+        data = data.replace(b"\n\ndata:", b"\n\ndata: {not json\n\ndata:", 1)
+    elif variant == "no space":
+        data = data.replace(b"data: ", b"data:")
+    elif variant == "list content":
+        data = data.replace(b'"content": " word7"', b'"content": [{"type": "text", "text": " word7"}]')
+    scanner, out = scan_in_pieces(data, size)
+    assert b"".join(out) == data
+    assert scanner.text() == "".join(WORDS)
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens) == (11, 60)
+    assert scanner.facts.finish_reason == "length"
+    assert scanner.done and scanner.saw_content
+
+
 def test_scanner_holds_back_a_partial_event() -> None:
     """A piece ending mid-event returns only the whole events before it; the rest comes with the next piece."""
     first, second = (f"data: {json.dumps(chunk('a'))}\n\n").encode(), (f"data: {json.dumps(chunk('b'))}\n\n").encode()
