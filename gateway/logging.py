@@ -67,7 +67,8 @@ class BufferedLineLogger:
         self._file = file
         self._lines: list[bytes] = []
         self._size = 0
-        self._due = False
+        self._timer: asyncio.AbstractEventLoop | None = None
+        """The loop whose timer will write the buffer; a loop that closed first leaves it to the next."""
         atexit.register(self.flush)
 
     def msg(self, message: bytes) -> None:
@@ -81,8 +82,8 @@ class BufferedLineLogger:
         self._size += len(message) + 1
         if self._size >= _BUFFER_BYTES:
             self.flush()
-        elif not self._due:
-            self._due = True
+        elif self._timer is not loop:
+            self._timer = loop
             loop.call_later(FLUSH_S, self.flush)
 
     def urgent(self, message: bytes) -> None:
@@ -98,7 +99,7 @@ class BufferedLineLogger:
 
     def flush(self) -> None:
         """Write the buffered lines."""
-        self._due = False
+        self._timer = None
         if self._lines:
             lines, self._lines, self._size = self._lines, [], 0
             self._write(b"".join(lines))

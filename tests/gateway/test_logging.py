@@ -104,3 +104,19 @@ async def test_a_full_buffer_is_written_without_waiting() -> None:
         logger.info(b"x" * 99)
     assert len(out.getvalue()) >= 64 * 1024
     assert set(out.getvalue().split(b"\n")[:-1]) == {b"x" * 99}
+
+
+def test_a_line_buffered_in_a_loop_that_ended_is_written_by_the_next_loop() -> None:
+    """A process may run one event loop after another (CLI commands do): a line buffered just before a
+    loop closed, its timer never fired, is still written, by the next loop's timer."""
+    out = io.BytesIO()
+    logger = BufferedLineLogger(out)
+
+    async def log(line: bytes, wait: float) -> None:
+        logger.info(line)
+        await asyncio.sleep(wait)
+
+    asyncio.run(log(b"first", 0))
+    assert out.getvalue() == b""
+    asyncio.run(log(b"second", FLUSH_S * 3))
+    assert out.getvalue() == b"first\nsecond\n"
