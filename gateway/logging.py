@@ -75,8 +75,8 @@ class BufferedLineLogger:
         """Buffer a line (info and below)."""
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # another thread, or no loop yet: the buffer belongs to the loop's thread
-            self._write(message + b"\n")
+        except RuntimeError:  # no loop in this thread
+            self._write_through(message)
             return
         self._lines.append(message + b"\n")
         self._size += len(message) + 1
@@ -91,7 +91,7 @@ class BufferedLineLogger:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            self._write(message + b"\n")
+            self._write_through(message)
             return
         lines, self._lines, self._size = self._lines, [], 0
         lines.append(message + b"\n")
@@ -103,6 +103,13 @@ class BufferedLineLogger:
         if self._lines:
             lines, self._lines, self._size = self._lines, [], 0
             self._write(b"".join(lines))
+
+    def _write_through(self, message: bytes) -> None:
+        # The buffer belongs to the thread of the loop that filled it. Once that loop has closed
+        # (a CLI command between two asyncio.run calls), its lines go first, keeping the order.
+        if self._timer is not None and self._timer.is_closed():
+            self.flush()
+        self._write(message + b"\n")
 
     def _write(self, data: bytes) -> None:
         self._file.write(data)

@@ -120,3 +120,6 @@ def test_a_line_buffered_in_a_loop_that_ended_is_written_by_the_next_loop() -> N
     assert out.getvalue() == b""
     asyncio.run(log(b"second", FLUSH_S * 3))
     assert out.getvalue() == b"first\nsecond\n"
+    asyncio.run(log(b"third", 0))
+    logger.info(b"fourth")  # no loop now: the closed loop's line goes out first
+    assert out.getvalue() == b"first\nsecond\nthird\nfourth\n"
