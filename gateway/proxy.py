@@ -2,7 +2,7 @@
 
 Everything here works from memory built at start — the route table, the hashed keys, the local
 copy of the flags — so no network hop or config parsing happens before the request is forwarded.
-After the answer, the exchange is recorded (metrics, one log event, a sample offer) without waiting.
+After the answer is sent, the exchange is recorded (metrics, one log event, a sample offer) without waiting.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class Complete:
     body: bytes
     content_type: str
     headers: dict[str, str]
+    sent: Callable[[], None]
+    """Records the exchange (metrics, log line, sample): call once the answer is written, or failed
+    to be, so that the answer leaves before the gateway's bookkeeping."""
 
 
 @dataclass(slots=True)
@@ -157,8 +160,7 @@ class ChatProxy:
         ex.input_tokens, ex.output_tokens = facts.input_tokens, facts.output_tokens
         ex.finish_reason, ex.answer = facts.finish_reason, facts.text
         ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
-        self._finish(ex)
-        return Complete(reply.body, reply.content_type, _response_headers(ex))
+        return Complete(reply.body, reply.content_type, _response_headers(ex), lambda: self._finish(ex))
 
     async def _open_stream(
         self, ex: Exchange, endpoint: Endpoint, fallback: Endpoint | None, payload: Payload

@@ -46,7 +46,10 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     body = await _read_body(receive, state.config.max_body_bytes)
     result = await state.proxy.handle(headers, body)
     if isinstance(result, Complete):
-        await _send_complete(send, result)
+        try:
+            await _send_complete(send, result)
+        finally:
+            result.sent()
     else:
         await _send_stream(send, receive, result)
 

@@ -50,3 +50,23 @@ async def test_an_agent_without_flags_is_served_by_its_baseline() -> None:
             await upstream.close()
     assert isinstance(result, Complete)
     assert (result.headers["x-genesis-variant"], result.headers["x-genesis-model"]) == ("baseline", "sim-base")
+
+
+async def test_a_complete_answer_is_recorded_once_it_is_sent() -> None:
+    """The bookkeeping of a whole answer (metrics, log line, sample) waits until the handler has sent it."""
+    registry = CollectorRegistry()
+    state = build_state(Settings(), make_config(), registry=registry)
+    for upstream in state.upstreams.values():
+        await upstream.start()
+    try:
+        body = msgspec.json.encode({"model": "support_agent", "messages": PROMPT})
+        result = await state.proxy.handle({"x-genesis-user": "anyone"}, body)
+    finally:
+        for upstream in state.upstreams.values():
+            await upstream.close()
+    assert isinstance(result, Complete)
+    variant = result.headers["x-genesis-variant"]
+    labels = {"agent": "support_agent", "variant": variant, "model": result.headers["x-genesis-model"]}
+    assert registry.get_sample_value("genesis_requests_total", {**labels, "status_class": "2xx"}) is None
+    result.sent()
+    assert registry.get_sample_value("genesis_requests_total", {**labels, "status_class": "2xx"}) == 1
