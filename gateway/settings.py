@@ -229,9 +229,11 @@ class ScoringSettings(_Frozen):
     """Scored samples kept per agent for inspection and export (the oldest are dropped first)."""
     index_ttl_s: float = Field(default=3_600, gt=0)
     """How long a request id can receive feedback."""
-    index_max_entries: int = Field(default=200_000, ge=1)
+    index_max_entries: int = Field(default=100_000, ge=1)
     """Request ids the embedded home keeps in memory: for feedback, and (each up to this many) the scored
-    and the rated ones, as duplicate guards; the oldest go first."""
+    and the rated ones, as duplicate guards; the oldest go first. ~130 bytes an id: the default keeps
+    a gateway under 100 MB per process (docs/performance.md) and covers an hour of 28 requests/s; the
+    Redis home keeps its ids in Redis instead."""
     key_prefix: str = DEFAULT_REDIS_PREFIX
     """Prefix of every Redis key scoring writes; left out, it is the config's ``redis_prefix``."""
     stream: str = "scoring:samples"
