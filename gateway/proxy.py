@@ -59,11 +59,15 @@ class Streaming:
     abandon: Callable[[], Awaitable[None]]
     """Releases the upstream stream and records the exchange if ``events`` never started (the client
     left before the first byte): closing a never-started generator would not run its ``finally``."""
+    sent: Callable[[], None]
+    """Records the exchange once the response has ended (after its last write), whichever way the
+    relay ended; a second call, or one after ``abandon`` recorded it, does nothing."""
 
 
 @dataclass(slots=True)
 class _Lease:
     started: bool = False
+    recorded: bool = False
 
 
 class ChatProxy:
@@ -178,15 +182,20 @@ class ChatProxy:
         ex.upstream_s = time.perf_counter() - started
         lease = _Lease()
 
+        def sent() -> None:
+            if not lease.recorded:
+                lease.recorded = True
+                self._finish(ex)
+
         async def abandon() -> None:
             if lease.started:
                 return
             lease.started = True
             ex.error, ex.status = "client_disconnected", 499
             await stack.aclose()
-            self._finish(ex)
+            sent()
 
-        return Streaming(self._relay(ex, endpoint, stack, handle, lease), _response_headers(ex), abandon)
+        return Streaming(self._relay(ex, endpoint, stack, handle, lease), _response_headers(ex), abandon, sent)
 
     async def _forward(self, endpoint: Endpoint, payload: Payload, ex: Exchange) -> UpstreamReply:
         """One non-streaming call; every upstream failure is counted, the fallback's included."""
@@ -237,7 +246,7 @@ class ChatProxy:
             ex.input_tokens, ex.output_tokens = facts.input_tokens, facts.output_tokens
             ex.finish_reason, ex.answer = facts.finish_reason, scanner.text()
             ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
-            self._finish(ex)
+            # Recorded by ``Streaming.sent`` once the response's last write is done.
 
     def _assigned(self, agent: str, variant: str, reason: str) -> Counter:
         key = (agent, variant, reason)

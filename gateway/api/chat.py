@@ -107,6 +107,7 @@ async def _send_stream(send: Send, receive: Receive, result: Streaming) -> None:
         watcher.cancel()
         await cast(Any, events).aclose()
         await result.abandon()
+        result.sent()
 
 
 async def _watch_disconnect(receive: Receive, hung_up: asyncio.Event, task: asyncio.Task[Any] | None) -> None:

@@ -70,3 +70,27 @@ async def test_a_complete_answer_is_recorded_once_it_is_sent() -> None:
     assert registry.get_sample_value("genesis_requests_total", {**labels, "status_class": "2xx"}) is None
     result.sent()
     assert registry.get_sample_value("genesis_requests_total", {**labels, "status_class": "2xx"}) == 1
+
+
+async def test_a_relayed_stream_is_recorded_once_after_its_end_is_sent() -> None:
+    """A stream relayed to its end is recorded when the handler says the response has ended, once."""
+    registry = CollectorRegistry()
+    state = build_state(Settings(), make_config(), registry=registry)
+    for upstream in state.upstreams.values():
+        await upstream.start()
+    try:
+        body = msgspec.json.encode({"model": "support_agent", "messages": PROMPT, "stream": True})
+        result = await state.proxy.handle({"x-genesis-user": "anyone"}, body)
+        assert isinstance(result, Streaming)
+        relayed = b"".join([piece async for piece in result.events])
+    finally:
+        for upstream in state.upstreams.values():
+            await upstream.close()
+    assert relayed.endswith(b"data: [DONE]\n\n")
+    labels = {"agent": "support_agent", "variant": result.headers["x-genesis-variant"]}
+    labels |= {"model": result.headers["x-genesis-model"], "status_class": "2xx"}
+    assert registry.get_sample_value("genesis_requests_total", labels) is None
+    result.sent()
+    result.sent()
+    await result.abandon()
+    assert registry.get_sample_value("genesis_requests_total", labels) == 1
