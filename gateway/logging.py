@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import sys
 import time
@@ -69,7 +70,7 @@ class BufferedLineLogger:
         self._size = 0
         self._timer: asyncio.AbstractEventLoop | None = None
         """The loop whose timer will write the buffer; a loop that closed first leaves it to the next."""
-        atexit.register(self.flush)
+        atexit.register(self._flush_at_exit)
 
     def msg(self, message: bytes) -> None:
         """Buffer a line (info and below)."""
@@ -103,6 +104,10 @@ class BufferedLineLogger:
         if self._lines:
             lines, self._lines, self._size = self._lines, [], 0
             self._write(b"".join(lines))
+
+    def _flush_at_exit(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the stream may be closed by then
+            self.flush()
 
     def _write_through(self, message: bytes) -> None:
         # The buffer belongs to the thread of the loop that filled it. Once that loop has closed

@@ -105,9 +105,11 @@ async def _send_stream(send: Send, receive: Receive, result: Streaming) -> None:
         task.uncancel()  # our own cancellation: the client left, nothing is wrong with the server
     finally:
         watcher.cancel()
-        await cast(Any, events).aclose()
-        await result.abandon()
-        result.sent()
+        try:
+            await cast(Any, events).aclose()
+            await result.abandon()
+        finally:
+            result.sent()
 
 
 async def _watch_disconnect(receive: Receive, hung_up: asyncio.Event, task: asyncio.Task[Any] | None) -> None:
