@@ -35,16 +35,20 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Every worker writes its metrics here and /metrics merges them (gateway.metrics).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="genesis-metrics-")
-    # exec, not uvicorn.run(): the server process (and with --workers, each spawned worker, which
-    # re-imports the main module) then holds only the app, not every CLI command's imports —
-    # 12 MB less resident memory per process (docs/performance.md). Same process id.
+    # exec, not uvicorn.run(): the server process (and with --workers, the supervisor and each
+    # worker) then holds only the app, not every CLI command's imports — 12 MB less resident
+    # memory per process (docs/performance.md). Same process id.
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, uvicorn_argv(host, port, workers))
+    if workers > 1:  # one SO_REUSEPORT socket per worker (gateway.supervise), not uvicorn's shared one
+        supervise = ["-m", "gateway.supervise", f"--host={host}", f"--port={port}", f"--workers={workers}"]
+        os.execv(sys.executable, [sys.executable, *supervise])
+    os.execv(sys.executable, uvicorn_argv(host, port))
 
 
-def uvicorn_argv(host: str, port: int, workers: int) -> list[str]:
-    """The uvicorn command line that serves ``gateway.asgi`` with the measured settings."""
+def uvicorn_argv(host: str, port: int) -> list[str]:
+    """The uvicorn command line that serves ``gateway.asgi`` with the measured settings (one worker;
+    ``gateway.serving`` gives each of several workers the same)."""
     return [
         sys.executable,
         "-m",
@@ -53,7 +57,6 @@ def uvicorn_argv(host: str, port: int, workers: int) -> list[str]:
         "--factory",
         f"--host={host}",
         f"--port={port}",
-        f"--workers={workers}",
         "--loop=uvloop" if sys.platform != "win32" else "--loop=asyncio",
         "--http=httptools",
         "--log-level=warning",
