@@ -9,7 +9,8 @@ kernel spreads new connections over the sockets.
 
 The supervisor binds the sockets (so a port in use fails at once, here), starts one worker per
 socket (``python -m gateway.serving --fd N``), starts a new one on the same socket when a worker
-dies, and on SIGTERM or SIGINT passes SIGTERM on and waits for the workers' graceful shutdown.
+dies (and gives up, exit 1, when workers keep dying at start), and on SIGTERM or SIGINT passes
+SIGTERM on and waits for the workers' graceful shutdown.
 It imports nothing but the standard library: it only holds the sockets and waits.
 
     python -m gateway.supervise --host 127.0.0.1 --port 8080 --workers 4
@@ -30,6 +31,11 @@ GRACE_S = 15.0
 """How long workers get to finish after SIGTERM (uvicorn's graceful timeout is 10 s) before SIGKILL."""
 _RESTART_PAUSE_S = 1.0
 """The least time between two starts on one socket: a worker that dies at start-up does not spin."""
+_EARLY_S = 5.0
+_EARLY_DEATHS = 5
+"""A worker that dies within ``_EARLY_S`` of its start this many times in a row cannot start (a bad
+environment, a broken install): the supervisor stops and exits 1, so that the failure shows where
+the process is watched (systemd, Kubernetes) instead of as a restart loop inside it."""
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -51,7 +57,9 @@ class Supervisor:
         self._sockets = sockets
         self._workers: list[subprocess.Popen[bytes] | None] = [None] * len(sockets)
         self._started_at = [0.0] * len(sockets)
+        self._early_deaths = [0] * len(sockets)
         self._stop = threading.Event()
+        self._failed = False
 
     def stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
         self._stop.set()
@@ -61,12 +69,20 @@ class Supervisor:
             for i in range(len(self._workers)):
                 self._tend(i)
             self._stop.wait(0.2)
-        return self._shut_down()
+        self._shut_down()
+        return 1 if self._failed else 0
 
     def _tend(self, i: int) -> None:
         """Note a worker that died, and start one on its socket (not twice within ``_RESTART_PAUSE_S``)."""
         worker = self._workers[i]
         if worker is not None and worker.poll() is not None:
+            early = time.monotonic() - self._started_at[i] < _EARLY_S
+            self._early_deaths[i] = self._early_deaths[i] + 1 if early else 0
+            if self._early_deaths[i] >= _EARLY_DEATHS:
+                _say(f"workers keep exiting at start (last: {worker.returncode}); stopping")
+                self._failed = True
+                self._stop.set()
+                return
             _say(f"worker {worker.pid} exited with {worker.returncode}; starting another")
             self._workers[i] = worker = None
         if worker is None and time.monotonic() - self._started_at[i] >= _RESTART_PAUSE_S:
@@ -77,7 +93,7 @@ class Supervisor:
         fd = self._sockets[i].fileno()
         return subprocess.Popen([sys.executable, "-m", "gateway.serving", "--fd", str(fd)], pass_fds=[fd])
 
-    def _shut_down(self) -> int:
+    def _shut_down(self) -> None:
         running = [w for w in self._workers if w is not None and w.poll() is None]
         for worker in running:
             worker.send_signal(signal.SIGTERM)
@@ -88,7 +104,6 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
-        return 0
 
 
 def _say(message: str) -> None:

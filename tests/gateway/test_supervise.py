@@ -6,6 +6,8 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx2
 
 from tests.gateway.test_cli import GOOD, poll
-from tests.support.servers import free_port, run_process
+from tests.support.servers import ROOT, free_port, run_process
 
 
 def workers_of(pid: int) -> list[int]:
@@ -91,3 +93,22 @@ def test_a_worker_that_dies_is_replaced_and_sigterm_stops_them_all(tmp_path: Pat
     assert f"worker {victim} exited" in out
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_workers_that_cannot_start_stop_the_supervisor_with_exit_1() -> None:
+    """Workers that die at start again and again (here: no GATEWAY_CONFIG) end the supervisor with
+    exit 1 and a line saying so, instead of a restart loop that never shows outside."""
+    env = {k: v for k, v in os.environ.items() if k != "GATEWAY_CONFIG"}
+    port = free_port()
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.supervise", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "workers keep exiting at start" in done.stderr
+    assert "GATEWAY_CONFIG is not set" in done.stderr
