@@ -18,7 +18,7 @@ from gateway.app import build_state, create_app
 from gateway.exchange import Exchange, SampleSink
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState
-from tests.support.servers import serve_app
+from tests.support.servers import Tracked, serve_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "gateway" / "examples" / "gateway.yaml"
 """The example config that ships with the package."""
@@ -135,9 +135,13 @@ class Gateway:
     url: str
     registry: CollectorRegistry
     state: GatewayState
+    app: Tracked | None = None
 
     def metric(self, name: str, **labels: str) -> float:
-        """A sample's value, 0.0 when the series does not exist (yet)."""
+        """A sample's value, 0.0 when the series does not exist (yet); read once no request is in
+        progress (the gateway records a request after its last byte)."""
+        if self.app is not None:
+            self.app.idle()
         value = self.registry.get_sample_value(name, labels)
         return 0.0 if value is None else value
 
@@ -157,8 +161,9 @@ def running_gateway(
     registry = CollectorRegistry()
     environ = {FAKE_KEY_ENV: FAKE_KEY} if env is None else env
     state = build_state(Settings(), config, registry=registry, env=environ, sink=sink)
-    with serve_app(create_app(state)) as url:
-        yield Gateway(url, registry, state)
+    app = Tracked(create_app(state))
+    with serve_app(app) as url:
+        yield Gateway(url, registry, state, app)
 
 
 @dataclass

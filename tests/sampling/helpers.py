@@ -16,7 +16,7 @@ from gateway.flags.model import AgentFlags
 from gateway.sampling.record import ChatMessage, DimensionResult, SampleRecord, ScoredSample
 from gateway.settings import GatewayConfig, Settings
 from gateway.state import GatewayState
-from tests.support.servers import serve_app
+from tests.support.servers import Tracked, serve_app
 
 AGENTS = ("support_agent", "qa_agent")
 PROMPTS = {
@@ -49,9 +49,13 @@ class Gateway:
     url: str
     registry: CollectorRegistry
     state: GatewayState
+    app: Tracked | None = None
 
     def metric(self, name: str, **labels: str) -> float:
-        """A sample's value, 0.0 while the series does not exist."""
+        """A sample's value, 0.0 while the series does not exist; read once no request is in progress
+        (the gateway records a request after its last byte)."""
+        if self.app is not None:
+            self.app.idle()
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
@@ -67,8 +71,9 @@ def running_gateway(
     state = build_state(Settings(redis_prefix=config.scoring.key_prefix + "flags:"), config, registry=registry)
     if prepare is not None:
         prepare(state)
-    with serve_app(create_app(state)) as url:
-        yield Gateway(url, registry, state)
+    app = Tracked(create_app(state))
+    with serve_app(app) as url:
+        yield Gateway(url, registry, state, app)
 
 
 def wait_until(check: Callable[[], bool], *, timeout: float = 10.0, what: str = "condition") -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
-from litestar import Litestar
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,8 +36,36 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+class Tracked:
+    """An ASGI app that counts its HTTP calls in progress.
+
+    The gateway does its bookkeeping (metrics, log line, sample) after a response's last byte, still
+    inside the call; a test that reads metrics right after an answer waits for ``idle`` first.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.active = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+
+    def idle(self, timeout: float = 5.0) -> None:
+        """Wait (bounded) until no HTTP call is in progress."""
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
 @contextlib.contextmanager
-def serve_app(app: Litestar) -> Iterator[str]:
+def serve_app(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
