@@ -101,7 +101,8 @@ async def test_ids_are_found_by_another_replica_and_expire_with_their_slice(
     assert await reader.lookup("never-seen") is None
     keys = [k async for k in redis_client.scan_iter(match=f"{redis_prefix}req:*")]
     assert len(keys) == 1 and await redis_client.hlen(keys[0]) == 50
-    assert 120 <= await redis_client.ttl(keys[0]) <= 122  # slices of 2 s: the TTL after the slice's end
+    # Slices of 2 s: the TTL runs from the slice's end (less up to a second or two of a slow test).
+    assert 118 <= await redis_client.ttl(keys[0]) <= 122
 
 
 async def _drop(client: aioredis.Redis, prefix: str) -> None:
