@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -67,6 +69,19 @@ def poll(url: str, check: str, timeout: float = 20.0) -> httpx2.Response:
         time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def served_workers(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``serve --workers N`` on the GOOD config, ready (``/readyz`` ok): the process and its base URL."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(GOOD)
+    port = free_port()
+    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
+    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
+        base = f"http://127.0.0.1:{port}"
+        poll(base + "/readyz", '"ok"')
+        yield proc, base
+
+
 def test_every_command_explains_itself_with_help() -> None:
     """``--help`` on the program and on every command exits 0 and prints a usage line and a description."""
     root = typer.main.get_command(app)
@@ -117,13 +132,7 @@ def test_serve_with_a_missing_config_exits_2(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) -> None:
     """serve --workers 2 answers chat, /metrics counts every request whichever worker served it, JSON logs, no prompt."""
-    config = tmp_path / "gateway.yaml"
-    config.write_text(GOOD)
-    port = free_port()
-    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", "2"]
-    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
-        base = f"http://127.0.0.1:{port}"
-        poll(base + "/readyz", '"ok"')
+    with served_workers(tmp_path, 2) as (proc, base):
         body = {"model": "support_agent", "messages": [{"role": "user", "content": SECRET_PROMPT}]}
         for i in range(12):
             # A fresh connection each time, so that both workers get requests.

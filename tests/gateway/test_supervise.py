@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx2
 
-from tests.gateway.test_cli import GOOD, poll
-from tests.support.servers import ROOT, free_port, run_process
+from tests.gateway.test_cli import served_workers
+from tests.support.servers import ROOT, free_port
 
 
 def workers_of(pid: int) -> list[int]:
@@ -47,12 +47,8 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> N
 def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
     """40 connections opened at once (as a pool or a load generator opens them) reach both workers:
     each has its own listening socket, so no worker can take them all."""
-    config = tmp_path / "gateway.yaml"
-    config.write_text(GOOD)
-    port = free_port()
-    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", "2"]
-    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
-        poll(f"http://127.0.0.1:{port}/readyz", '"ok"')
+    with served_workers(tmp_path, 2) as (proc, base):
+        port = int(base.rsplit(":", 1)[1])
         wait_until(lambda: len(workers_of(proc.pid)) == 2, "two workers")
         workers = workers_of(proc.pid)
         before = {w: sockets_of(w) for w in workers}
@@ -73,13 +69,7 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
 def test_a_worker_that_dies_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) -> None:
     """SIGKILL one worker: the supervisor starts another on its socket and requests keep being answered;
     SIGTERM to the supervisor stops every worker and ends it."""
-    config = tmp_path / "gateway.yaml"
-    config.write_text(GOOD)
-    port = free_port()
-    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", "2"]
-    with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
-        base = f"http://127.0.0.1:{port}"
-        poll(base + "/readyz", '"ok"')
+    with served_workers(tmp_path, 2) as (proc, base):
         wait_until(lambda: len(workers_of(proc.pid)) == 2, "two workers")
         victim, survivor = workers_of(proc.pid)
         os.kill(victim, signal.SIGKILL)
