@@ -8,6 +8,7 @@ finish reason, the answer text) into small msgspec structs that skip every other
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,22 +228,19 @@ class SseScanner:
         self.done = self.done or done
         return True
 
-    def _read_all(self, chunks: list[_Chunk]) -> None:
-        """What ``_event`` reads from each chunk, for many: the texts, the last usage, the last finish reason."""
-        contents = [c.delta.content for k in chunks for c in k.choices if c.delta is not None and c.delta.content]
-        if contents:
-            self.saw_content = True
-            if self._parts is not None:
-                self._parts += [c if isinstance(c, str) else content_text(c) for c in contents]
-        usage = next((k.usage for k in reversed(chunks) if k.usage is not None), None)
-        if usage is not None:
-            self.facts.input_tokens = usage.prompt_tokens or 0
-            self.facts.output_tokens = usage.completion_tokens or 0
-        reason = next(
-            (c.finish_reason for k in reversed(chunks) for c in k.choices if c.finish_reason is not None), None
-        )
-        if reason is not None:
-            self.facts.finish_reason = reason
+    def _read_all(self, chunks: Sequence[_Chunk]) -> None:
+        """Read decoded chunks in order: the texts, and the last usage and finish reason given."""
+        for chunk in chunks:
+            if chunk.usage is not None:
+                self.facts.input_tokens = chunk.usage.prompt_tokens or 0
+                self.facts.output_tokens = chunk.usage.completion_tokens or 0
+            for choice in chunk.choices:
+                if choice.finish_reason is not None:
+                    self.facts.finish_reason = choice.finish_reason
+                if choice.delta is not None and choice.delta.content:
+                    self.saw_content = True
+                    if self._parts is not None:
+                        self._parts.append(content_text(choice.delta.content))
 
     def flush(self) -> bytes:
         """What is held back when the stream ends normally."""
@@ -260,16 +258,7 @@ class SseScanner:
             chunk = _chunk_decoder.decode(payload)
         except msgspec.DecodeError:
             return
-        if chunk.usage is not None:
-            self.facts.input_tokens = chunk.usage.prompt_tokens or 0
-            self.facts.output_tokens = chunk.usage.completion_tokens or 0
-        for choice in chunk.choices:
-            if choice.finish_reason is not None:
-                self.facts.finish_reason = choice.finish_reason
-            if choice.delta is not None and choice.delta.content:
-                self.saw_content = True
-                if self._parts is not None:
-                    self._parts.append(content_text(choice.delta.content))
+        self._read_all((chunk,))
 
     def text(self) -> str | None:
         """The answer text relayed so far, when text was asked for."""
