@@ -49,9 +49,9 @@ FIELD = b"r"
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 _BACKOFF_S = 0.5
 _LINGER_S = 0.02
+"""How long the writer lets samples gather after the first one arrives (a sample reaches a worker this much later)."""
 _WRITE_CHUNK = 256
 """Samples per script call (each record is ~1-3 kB of JSON)."""
-"""How long the writer lets samples gather after the first one arrives (a sample reaches a worker this much later)."""
 _XADD_EACH = """
 for i = 3, #ARGV do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i])
