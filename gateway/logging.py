@@ -94,9 +94,8 @@ class BufferedLineLogger:
         except RuntimeError:
             self._write_through(message)
             return
-        lines, self._lines, self._size = self._lines, [], 0
-        lines.append(message + b"\n")
-        self._write(b"".join(lines))
+        self._lines.append(message + b"\n")
+        self.flush()
 
     def flush(self) -> None:
         """Write the buffered lines."""

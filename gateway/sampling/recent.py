@@ -40,6 +40,13 @@ class RecentIds:
         self._expire(time.monotonic() if now is None else now)
         return self._values.get(key)
 
+    def add(self, key: str) -> bool:
+        """Remember ``key`` unless it is already here: whether it was new (a duplicate guard's check)."""
+        if self.get(key) is not None:
+            return False
+        self.put(key, 0)
+        return True
+
     def put(self, key: str, value: int, now: float | None = None) -> None:
         """Remember ``key`` (a new id goes last in line; a known one keeps its place and expiry)."""
         now = time.monotonic() if now is None else now

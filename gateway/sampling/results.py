@@ -96,9 +96,8 @@ class MemoryScoreStore:
             moments[2] += value * value
 
     async def record(self, scored: ScoredSample) -> bool:
-        if self._scored.get(scored.record.request_id) is not None:
+        if not self._scored.add(scored.record.request_id):
             return False
-        self._scored.put(scored.record.request_id, 0)
         self._add(scored.record.agent, scored.record.variant, increments(scored))
         self._recent[scored.record.agent].appendleft(scored)
         return True
@@ -106,9 +105,8 @@ class MemoryScoreStore:
     async def record_feedback(
         self, request_id: str, agent: str, variant: str, value: float, comment: FeedbackComment | None = None
     ) -> bool:
-        if self._rated.get(request_id) is not None:
+        if not self._rated.add(request_id):
             return False
-        self._rated.put(request_id, 0)
         self._add(agent, variant, {FEEDBACK: value})
         if comment is not None:
             self._comments[agent].appendleft(comment)

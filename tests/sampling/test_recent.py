@@ -46,3 +46,14 @@ def test_a_full_set_stays_fast_and_exact_many_times_over() -> None:
     assert len(ids) == 1000
     assert ids.get("r8999", now=10.0) is None
     assert ids.get("r9000", now=10.0) == 9000 % 7
+
+
+def test_add_takes_an_id_once_until_it_is_pushed_out() -> None:
+    """``add`` is a duplicate guard: True for a new id, False for one already held, True again once
+    the cap has pushed it out."""
+    ids = RecentIds(ttl_s=60, cap=2)
+    assert ids.add("a") is True
+    assert ids.add("a") is False
+    assert ids.add("b") is True
+    assert ids.add("c") is True  # over the cap: "a" leaves
+    assert ids.add("a") is True
