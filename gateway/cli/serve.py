@@ -41,32 +41,11 @@ def serve(
     sys.stdout.flush()
     sys.stderr.flush()
     if workers > 1:  # one SO_REUSEPORT socket per worker (gateway.supervise), not uvicorn's shared one
-        supervise = ["-m", "gateway.supervise", f"--host={host}", f"--port={port}", f"--workers={workers}"]
-        os.execv(sys.executable, [sys.executable, *supervise])
-    os.execv(sys.executable, uvicorn_argv(host, port))
-
-
-def uvicorn_argv(host: str, port: int) -> list[str]:
-    """The uvicorn command line that serves ``gateway.asgi`` with the measured settings (one worker;
-    ``gateway.serving`` gives each of several workers the same)."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "gateway.asgi:create_from_env",
-        "--factory",
-        f"--host={host}",
-        f"--port={port}",
-        "--loop=uvloop" if sys.platform != "win32" else "--loop=asyncio",
-        "--http=httptools",
-        "--log-level=warning",
-        "--no-access-log",
-        # The gateway uses no client address, so uvicorn need not rewrite it from X-Forwarded-* on
-        # every request; and it need not announce itself. Both cost per request (docs/performance.md).
-        "--no-proxy-headers",
-        "--no-server-header",
-        "--timeout-graceful-shutdown=10",
-    ]
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "gateway.supervise", f"--host={host}", f"--port={port}", f"--workers={workers}"],
+        )
+    os.execv(sys.executable, [sys.executable, "-m", "gateway.serving", f"--host={host}", f"--port={port}"])
 
 
 def demo(
