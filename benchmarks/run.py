@@ -163,7 +163,7 @@ class Bench:
         )
         settle([pid for s in self._measured for pid in s.pids()])
         pids = server.pids()
-        before = cpu_seconds(pids)
+        before = [cpu_seconds([pid]) for pid in pids]
         result = run_wrk(
             server.url + "/v1/chat/completions",
             script,
@@ -171,11 +171,12 @@ class Bench:
             seconds=self.opts.seconds,
             cores=self.opts.load_core,
         )
-        each = [cpu_seconds([pid]) for pid in pids]
-        used = sum(each) - before
+        spent = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
         row: dict[str, Any] = result.as_dict()
-        row["cpu_us_per_req"] = used / result.requests * 1e6 if result.requests and server is not self.nginx else None
-        row["cpu_s_per_process"] = each  # cumulative: the workers section turns them into shares per round
+        row["cpu_us_per_req"] = (
+            sum(spent) / result.requests * 1e6 if result.requests and server is not self.nginx else None
+        )
+        row["cpu_s_per_process"] = spent  # the workers section turns them into shares of a core
         return row
 
     def path(self) -> dict[str, Any]:
@@ -328,11 +329,10 @@ class Bench:
             for warm_up in (True, *([False] * self.opts.rounds)):  # idle ones hold memory, not CPU
                 for target, (server, is_gw, _n) in targets.items():
                     model = FIXED_AGENT if is_gw else MODEL
-                    before = [cpu_seconds([pid]) for pid in server.pids()]
                     row = self._wrk(server, gateway=is_gw, stream=False, conns=32, model=model)
                     row["rss_mb"] = max(server.rss_mb())
                     # Each worker's share of a core during the run: uneven shares mean uneven connections.
-                    spent = [after - b for after, b in zip(row.pop("cpu_s_per_process"), before, strict=True)]
+                    spent = row.pop("cpu_s_per_process")
                     row["core_shares"] = sorted((round(s / self.opts.seconds, 2) for s in spent), reverse=True)
                     if not warm_up:
                         rows[target].append(row)
