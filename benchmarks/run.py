@@ -325,6 +325,8 @@ class Bench:
         }
         rows: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
         old_core, self.opts.load_core = self.opts.load_core, both
+        if both:  # the upstream too may run on either core, like wrk and the workers
+            self.nginx.pin(both)
         try:
             for warm_up in (True, *([False] * self.opts.rounds)):  # idle ones hold memory, not CPU
                 for target, (server, is_gw, _n) in targets.items():
@@ -338,6 +340,8 @@ class Bench:
                         rows[target].append(row)
         finally:
             self.opts.load_core = old_core
+            if both and old_core:
+                self.nginx.pin(old_core)
         out = {
             t: {**_median(rows[t]), "workers": targets[t][2], "core_shares": [r["core_shares"] for r in rows[t]]}
             for t in targets

@@ -7,6 +7,7 @@ upstream, an agent key, and the sample rate of the scenario.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import redis
 
-from benchmarks.procs import Proc, Processes, free_port, memory_kb, serving_pids, wait_port
+from benchmarks.procs import Proc, Processes, children, free_port, memory_kb, serving_pids, wait_port
 from benchmarks.upstream import nginx_config
 
 AGENT_KEY = "bench-agent-key"
@@ -107,6 +108,13 @@ class Server:
     def rss_mb(self) -> list[float]:
         """Resident memory of each serving process, in MB."""
         return [memory_kb(pid) / 1024 for pid in self.pids()]
+
+    def pin(self, cores: str) -> None:
+        """Move the server (and the processes it started: nginx's worker) to ``cores``, e.g. ``"0,1"``."""
+        cpus = {int(c) for c in cores.split(",")}
+        for pid in (self.proc.pid, *children(self.proc.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(pid, cpus)
 
     def peak_mb(self) -> list[float]:
         """Peak resident memory (VmHWM) of each serving process, in MB."""
