@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 from benchmarks.procs import Proc, Processes, children, free_port, memory_kb, serving_pids, wait_port
-from benchmarks.upstream import nginx_config
+from benchmarks.upstream import nginx_config, nginx_proxy_config
 
 AGENT_KEY = "bench-agent-key"
 FIXED_AGENT = "bench_agent"
@@ -132,6 +132,16 @@ def start_nginx(procs: Processes, cores: str | None) -> Server:
     proc = procs.start(
         "nginx", [nginx_binary() or "nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr"], cores=cores
     )
+    wait_port(port, proc)
+    return Server(proc, port)
+
+
+def start_nginx_proxy(procs: Processes, name: str, upstream: Server, cores: str | None) -> Server:
+    """nginx relaying every request to ``upstream``: the cost of a hop through a proxy written in C."""
+    port = free_port()
+    conf = nginx_proxy_config(procs.workdir, name, port, upstream.port)
+    argv = [nginx_binary() or "nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr"]
+    proc = procs.start(name, argv, cores=cores)
     wait_port(port, proc)
     return Server(proc, port)
 
