@@ -220,11 +220,16 @@ class ChatProxy:
         scanner = SseScanner(want_text=ex.sampled)
         try:
             async for piece in _timed(handle.chunks(), ex):
-                ready = scanner.feed(piece)
-                if ready:
-                    if ex.ttft_s is None and scanner.saw_content:
-                        ex.ttft_s = time.perf_counter() - ex.started
-                    yield ready
+                ready = scanner.cut(piece)
+                if not ready:
+                    continue
+                relayed = time.perf_counter()
+                try:
+                    yield ready  # sent before it is read: the facts are not the client's to wait for
+                finally:
+                    scanner.scan(ready)
+                if ex.ttft_s is None and scanner.saw_content:
+                    ex.ttft_s = relayed - ex.started
             rest = scanner.flush()
             yield rest + DONE_EVENT if not scanner.done else rest
         except UpstreamError as err:

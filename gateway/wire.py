@@ -148,9 +148,11 @@ def content_text(content: Any) -> str:
 class SseScanner:
     """Cuts the relayed SSE bytes at event boundaries and reads usage, finish reason and text from them.
 
-    ``feed`` returns only whole events (up to the last blank line) and holds back a trailing partial
+    ``cut`` returns only whole events (up to the last blank line) and holds back a trailing partial
     one, so that if the upstream breaks off, the closing error event never lands in the middle of a
-    half-sent line the client could not parse.
+    half-sent line the client could not parse. ``scan`` reads the facts from events ``cut`` returned;
+    the relay scans a piece after sending it, so the client does not wait for the reading (a 10 kB
+    piece: ~15 µs). ``feed`` does both.
     """
 
     __slots__ = ("_held", "_parts", "done", "facts", "saw_content")
@@ -163,16 +165,23 @@ class SseScanner:
         self.saw_content = False
 
     def feed(self, data: bytes) -> bytes:
-        """Consume one piece of the stream; return the whole events ready to relay (maybe empty)."""
+        """Consume one piece of the stream; return the whole events ready to relay (maybe empty), scanned."""
+        ready = self.cut(data)
+        self.scan(ready)
+        return ready
+
+    def cut(self, data: bytes) -> bytes:
+        """Consume one piece of the stream; return the whole events ready to relay (maybe empty), unread."""
         buffer = self._held + data if self._held else data
         lf, crlf = buffer.rfind(b"\n\n"), buffer.rfind(b"\r\n\r\n")
         cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
         ready, self._held = buffer[:cut], buffer[cut:]
-        if ready:
-            self._scan(ready)
         return ready
 
-    def _scan(self, events: bytes) -> None:
+    def scan(self, events: bytes) -> None:
+        """Read usage, finish reason, ``[DONE]`` and (when wanted) the text from whole events ``cut`` returned."""
+        if not events:
+            return
         if self._parts is not None:
             if len(events) < _BULK_BYTES or not self._scan_all(events):
                 for line in events.splitlines():

@@ -120,6 +120,18 @@ def test_scanner_holds_back_a_partial_event() -> None:
     assert scanner.text() == "ab"
 
 
+def test_scanner_cut_returns_whole_events_unread_and_scan_reads_them() -> None:
+    """The relay sends what ``cut`` returns before it reads it: ``cut`` reads nothing, ``scan`` reads it all."""
+    data = sse(STREAM)
+    scanner = SseScanner(want_text=False)
+    ready = scanner.cut(data + b"data: {partial")
+    assert ready == data
+    assert not scanner.saw_content and not scanner.done and scanner.facts.output_tokens == 0
+    scanner.scan(ready)
+    assert scanner.saw_content and scanner.done
+    assert (scanner.facts.input_tokens, scanner.facts.output_tokens, scanner.facts.finish_reason) == (5, 2, "stop")
+
+
 def test_scanner_reads_usage_from_a_usage_only_last_chunk() -> None:
     """Usage on a final chunk with no choices (the OpenAI include_usage shape) is read too."""
     usage_only = {"id": "c", "model": "m", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4}}
