@@ -14,7 +14,7 @@ from importlib import resources
 import aiohttp
 import structlog
 
-from gateway.settings import GatewayConfig, SimulatorConfig, UpstreamConfig, UpstreamKind, parse_config
+from gateway.settings import GatewayConfig, Settings, SimulatorConfig, UpstreamConfig, UpstreamKind, parse_config
 from gateway.tasks import BackgroundTask
 
 _log = structlog.get_logger("gateway.demo")
@@ -46,6 +46,15 @@ DEMO_PROMPTS: dict[str, tuple[str, ...]] = {
         "Which KPIs show whether our cohort retention is improving?",
     ),
 }
+
+
+DEMO_LOG_LEVEL = "warning"
+"""The demo's terminal shows its banner, not a line per request of its own traffic."""
+
+
+def demo_log_level(settings: Settings) -> str:
+    """``GATEWAY_LOG_LEVEL`` when it is set, else ``DEMO_LOG_LEVEL``."""
+    return settings.log_level if "log_level" in settings.model_fields_set else DEMO_LOG_LEVEL
 
 
 def demo_config() -> GatewayConfig:

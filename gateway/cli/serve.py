@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from gateway.app import build_state, create_app
-from gateway.demo import TrafficGenerator, banner, demo_config
+from gateway.demo import TrafficGenerator, banner, demo_config, demo_log_level
 from gateway.logging import configure_logging
 from gateway.runtime import tune_gc
 from gateway.settings import ConfigError, Settings, load_config
@@ -55,7 +55,7 @@ def demo(
 ) -> None:
     """Run the embedded demo: five agents on the built-in simulator, in-memory state, live traffic."""
     settings = Settings(host=host, port=port)
-    configure_logging(settings.log_format, "warning")
+    configure_logging(settings.log_format, demo_log_level(settings))
     state = build_state(settings, demo_config())
     if rate > 0:
         state.services.append(TrafficGenerator(f"http://{host}:{port}", rate_per_s=rate))

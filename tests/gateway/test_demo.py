@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.demo import TrafficGenerator
+import pytest
+
+from gateway.demo import TrafficGenerator, demo_log_level
+from gateway.settings import Settings
 from tests.flags.helpers import eventually
 
 
@@ -34,3 +37,11 @@ async def test_requests_are_held_time_out_and_end_on_close() -> None:
     assert not generator.in_flight
     assert generator.sent == 0
     assert escaped == []
+
+
+def test_demo_logs_warnings_unless_gateway_log_level_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's own traffic stays out of the terminal, but GATEWAY_LOG_LEVEL is obeyed when given."""
+    monkeypatch.delenv("GATEWAY_LOG_LEVEL", raising=False)
+    assert demo_log_level(Settings()) == "warning"
+    monkeypatch.setenv("GATEWAY_LOG_LEVEL", "info")
+    assert demo_log_level(Settings()) == "info"
