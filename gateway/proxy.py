@@ -100,11 +100,21 @@ class ChatProxy:
         try:
             return await self._handle(ex, headers, raw)
         except GatewayError as err:
-            ex.status = err.status
-            ex.error = getattr(err, "reason", None) or err.type
-            err.headers.update(_response_headers(ex))
-            self._finish(ex)
+            self._failed(ex, err)
             raise
+
+    def refused(self, headers: Mapping[str, str], err: GatewayError) -> GatewayError:
+        """Record a request refused before ``handle`` could read it (a body over the limit); return ``err`` to raise."""
+        self._failed(
+            Exchange(request_id=request_id(headers), started=time.perf_counter(), received_at=time.time()), err
+        )
+        return err
+
+    def _failed(self, ex: Exchange, err: GatewayError) -> None:
+        ex.status = err.status
+        ex.error = getattr(err, "reason", None) or err.type
+        err.headers.update(_response_headers(ex))
+        self._finish(ex)
 
     async def _handle(self, ex: Exchange, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         caller = self._keys.authenticate(headers.get("authorization"))

@@ -29,6 +29,7 @@ from litestar.openapi.spec import (
 )
 from litestar.types import HTTPResponseBodyEvent, HTTPScope, Receive, Scope, Send
 
+from gateway.errors import PayloadTooLarge
 from gateway.proxy import Complete, Streaming
 from gateway.state import app_state
 
@@ -43,7 +44,10 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
         raise MethodNotAllowedException(headers={"Allow": "POST"})
     state = app_state(scope["litestar_app"])
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    body = await _read_body(receive, state.config.max_body_bytes)
+    try:
+        body = await _read_body(receive, state.config.max_body_bytes)
+    except PayloadTooLarge as err:
+        raise state.proxy.refused(headers, err) from None
     result = await state.proxy.handle(headers, body)
     if isinstance(result, Complete):
         try:
@@ -55,7 +59,7 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body; 413 (through the app's handler) as soon as it passes ``limit``."""
+    """The whole request body; ``PayloadTooLarge`` as soon as it passes ``limit``."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -65,7 +69,9 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = cast(bytes, message.get("body", b""))
         size += len(chunk)
         if size > limit:
-            raise ClientException("request body too large", status_code=413)
+            raise PayloadTooLarge(
+                "request body is larger than the gateway accepts (max_body_bytes)", code="request_too_large"
+            )
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)

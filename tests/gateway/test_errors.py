@@ -198,12 +198,15 @@ def test_model_list_needs_a_key_and_shows_what_it_may_call(auth_gateway: Gateway
 
 
 def test_body_over_max_body_bytes_is_413(auth_gateway: Gateway) -> None:
-    """A body larger than max_body_bytes gets 413 request_too_large, before any upstream is called."""
+    """A body larger than max_body_bytes gets 413 request_too_large, before any upstream is called, metered as 4xx."""
     big = {"model": "support_agent", "messages": [{"role": "user", "content": "x" * 4096}]}
-    headers = {"authorization": f"Bearer {KEYS['PLATFORM_KEY']}"}
+    headers = {"authorization": f"Bearer {KEYS['PLATFORM_KEY']}", "x-request-id": "too-big-1"}
     with httpx2.Client(base_url=auth_gateway.url) as http:
         resp = http.post("/v1/chat/completions", json=big, headers=headers)
         assert_mistral_error(resp, 413, "request_too_large", contains="max_body_bytes")
+        assert resp.headers["x-request-id"] == "too-big-1"
+        refused = {"agent": "none", "variant": "none", "model": "unknown", "status_class": "4xx"}
+        assert auth_gateway.metric("genesis_requests_total", **refused) == 1
         small = http.post("/v1/chat/completions", json=BODY, headers=headers)
         assert small.status_code == 200
     with pytest.raises(errors.SDKError) as info:
