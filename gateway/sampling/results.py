@@ -14,7 +14,8 @@ stars (n-1)/4). Redis layout, under the configured prefix:
 * ``recent:<agent>`` sorted set of scored samples (JSON) by time, capped at ``keep_last`` and
   trimmed to the retention window on every write, expiring after it when writes stop;
   ``comments:<agent>`` likewise for redacted feedback comments;
-* ``scored:<request id>`` / ``feedback:<request id>`` duplicate guards with the retention as TTL.
+* ``scored:<request id>`` (scored or skipped) / ``feedback:<request id>`` duplicate guards with the
+  retention as TTL.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class ScoreStore(ResultStore, Protocol):
 
     async def record(self, scored: ScoredSample) -> bool:
         """Add a scored sample once per request id; False when it was recorded before."""
+        ...
+
+    async def record_skipped(self, request_id: str) -> bool:
+        """Note a sample that is counted but not scored (truncated, failed, empty), once per request id;
+        False when that id was recorded or skipped before. Shares the scored samples' duplicate guard."""
         ...
 
     async def record_feedback(
@@ -101,6 +107,9 @@ class MemoryScoreStore:
         self._add(scored.record.agent, scored.record.variant, increments(scored))
         self._recent[scored.record.agent].appendleft(scored)
         return True
+
+    async def record_skipped(self, request_id: str) -> bool:
+        return self._scored.add(request_id)
 
     async def record_feedback(
         self, request_id: str, agent: str, variant: str, value: float, comment: FeedbackComment | None = None
@@ -174,6 +183,9 @@ class RedisScoreStore:
         rec = scored.record
         keys = [self._key("scored", rec.request_id), self._key("ab", rec.agent), self._key("recent", rec.agent)]
         return await self._run(keys, record_encoder.encode(scored), scored.scored_at, increments(scored), rec.variant)
+
+    async def record_skipped(self, request_id: str) -> bool:
+        return bool(await self._redis.set(self._key("scored", request_id), b"1", nx=True, ex=self._ttl))
 
     async def record_feedback(
         self, request_id: str, agent: str, variant: str, value: float, comment: FeedbackComment | None = None

@@ -5,7 +5,7 @@ error on the exchange, no text) are counted in ``genesis_samples_skipped_total``
 cut-off answer says nothing about the model's quality. The scorers are the ``scoring`` library's
 ``Composite`` built from ``scoring.scorers`` — the benchmark's own settings — and the LLM judge
 runs only through ``JudgeRunner`` (rate and budget). Metrics are observed only when the store
-accepted the result, so a redelivered sample is neither recorded nor counted twice.
+accepted the result (or the skip), so a redelivered sample is neither recorded nor counted twice.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class ScoringWorker:
         """Score and record one sample; store errors propagate (the caller retries or re-delivers)."""
         reason = skip_reason(record)
         if reason is not None:
+            if not await self._store.record_skipped(record.request_id):
+                return Outcome.DUPLICATE
             self._metrics.skipped.labels(record.agent, reason).inc()
             return Outcome.SKIPPED
         score = await self._score(sample_of(record))

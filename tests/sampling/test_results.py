@@ -39,6 +39,16 @@ async def test_a_request_is_recorded_once(store: ScoreStore) -> None:
     assert arms["candidate"].of("overall").count == 1
 
 
+async def test_a_skipped_request_is_noted_once_in_the_scored_guard(store: ScoreStore) -> None:
+    """A request id is scored or skipped, once: a redelivered skip is refused, and so is a score after it."""
+    assert await store.record_skipped("r1") is True
+    assert await store.record_skipped("r1") is False
+    assert await store.record(scored("r1", overall=9.0)) is False
+    assert await store.record(scored("r2", overall=9.0)) is True
+    assert await store.record_skipped("r2") is False
+    assert (await store.stats("qa_agent"))["candidate"].of("overall").count == 1
+
+
 async def test_moments_per_variant_and_dimension(store: ScoreStore) -> None:
     """Count, sum and sum of squares accumulate per variant, dimension, overall and pass."""
     await store.record(scored("r1", overall=9.0, specificity=6.0))

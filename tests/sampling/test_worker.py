@@ -65,6 +65,14 @@ async def test_skipped_samples_are_counted() -> None:
     )
 
 
+async def test_a_redelivered_skipped_sample_is_counted_once() -> None:
+    """A truncated answer delivered twice (a worker died before acknowledging it) counts one skip."""
+    worker, registry = _worker()
+    assert await worker.process(record("cut", finish_reason="length")) is Outcome.SKIPPED
+    assert await worker.process(record("cut", finish_reason="length")) is Outcome.DUPLICATE
+    assert registry.get_sample_value("genesis_samples_skipped_total", {"agent": "qa_agent", "reason": "truncated"}) == 1
+
+
 async def test_a_redelivered_sample_is_observed_once() -> None:
     """Processing the same request twice records and observes it once."""
     worker, registry = _worker()
