@@ -9,20 +9,25 @@ staged rollout and change nothing else (a killed agent stays killed).
 Promote follows the analysis: unless the current verdict is ``promote`` it is refused with 409,
 unless ``force`` is given (``?force=true`` or ``{"force": true}``), which the audit note records.
 Rollback is always allowed: sending users back to the baseline is the safe direction.
+
+``/admin/experiments/{agent}/samples`` lists the scored answers behind the numbers (read token),
+from either home of the results store: what ``export samples --url`` reads.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+import msgspec
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.api.admin import _guard as admin_guard  # the one admin guard; reused, not rewritten
-from gateway.errors import BadRequest, GatewayError
+from gateway.errors import BadRequest, GatewayError, NotFound
 from gateway.experiments.service import ExperimentReport, ExperimentService
 from gateway.flags.model import AgentFlags
+from gateway.sampling.record import ScoredSample
 from gateway.state import state_of
 
 _WRITE = {"admin_write": True}
@@ -59,6 +64,13 @@ class ExperimentList(BaseModel):
     data: list[ExperimentReport]
 
 
+class SampleList(msgspec.Struct):
+    """An agent's last scored answers, newest first (redacted when they were sampled)."""
+
+    data: list[ScoredSample]
+    object: str = "list"
+
+
 class ExperimentAction(BaseModel):
     """What promote or rollback did: the agent's new flags, and the last timed analysis it overrode or followed."""
 
@@ -91,6 +103,24 @@ async def list_experiments(request: Request[Any, Any, Any]) -> ExperimentList:
 async def show_experiment(request: Request[Any, Any, Any], agent: FromPath[str]) -> ExperimentReport:
     """Per dimension (overall, pass rate, each scorer): candidate − baseline, interval, p-value, n per arm; the verdict."""
     return await _service(request).evaluate(agent)
+
+
+@get("/{agent:str}/samples", summary="One agent's last scored answers")
+async def samples(
+    request: Request[Any, Any, Any], agent: FromPath[str], limit: FromQuery[int | None] = None
+) -> SampleList:
+    """The scored answers the results store keeps for the agent (``scoring.keep_last``, within
+    ``scoring.retention_s``), newest first, each with its prompt, answer and scores: what
+    ``genesis-gateway export samples --url`` turns into training data. Prompts and answers were
+    redacted when they were sampled."""
+    state = state_of(request)
+    if state.results is None:
+        raise AnalysisOff("no scored samples: this gateway has no results store", code="analysis_off")
+    if state.flags.get(agent) is None:
+        raise NotFound(f"unknown agent {agent!r}", code="unknown_agent")
+    if limit is not None and limit < 1:
+        raise BadRequest("limit must be at least 1", code="invalid_limit")
+    return SampleList(data=await state.results.recent(agent, limit=limit))
 
 
 @post("/{agent:str}/promote", summary="Promote the candidate (share 100 %)", status_code=200, opt=_WRITE)
@@ -143,7 +173,7 @@ def experiments_router() -> Router:
     """The experiment routes under ``/admin/experiments``, for ``create_app`` (a fresh router per app)."""
     return Router(
         "/admin/experiments",
-        route_handlers=[list_experiments, show_experiment, promote, rollback],
+        route_handlers=[list_experiments, show_experiment, samples, promote, rollback],
         guards=[admin_guard],
         security=[{"adminToken": []}],
         tags=["experiments"],

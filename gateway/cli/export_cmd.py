@@ -1,8 +1,9 @@
 """``genesis-gateway export samples``: low-scoring production answers for the next fine-tuning round.
 
-Reads the scored samples the workers keep in Redis (the last ``scoring.keep_last`` per agent,
-within ``scoring.retention_s``). The embedded gateway keeps them in its own memory only, so
-export needs ``redis_url``. Formats and flags are described in ``gateway.sampling.export``.
+Reads the scored samples the results store keeps (the last ``scoring.keep_last`` per agent,
+within ``scoring.retention_s``): from a running gateway's admin API with ``--url`` (either home:
+the embedded gateway keeps them in its own memory), or straight from Redis with ``--config`` or
+``--redis-url``. Formats and flags are described in ``gateway.sampling.export``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +21,7 @@ import msgspec
 import typer
 from redis.exceptions import RedisError
 
+from gateway.cli.flags_cmd import AdminClient, TokenOption
 from gateway.sampling.export import ExportCounts, Selection, full_line, review_line, selected, training_line
 from gateway.sampling.factory import redis_client
 from gateway.sampling.record import ScoredSample
@@ -64,15 +67,17 @@ def samples(
     redis_prefix: Annotated[
         str | None, typer.Option(envvar="GATEWAY_REDIS_PREFIX", help="Overrides redis_prefix (as the gateway does).")
     ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A running gateway's root URL: read through its admin API instead.")
+    ] = None,
+    token: TokenOption = None,
 ) -> None:
     """Write an agent's stored scored samples as Mistral fine-tuning JSONL or as full JSONL."""
     if dimension != "overall" and dimension not in DIMENSIONS:
         _fail(f"--dimension must be overall or one of {', '.join(DIMENSIONS)}, not {dimension!r}")
-    settings, url = _settings(config, redis_url, redis_prefix)
-    try:
-        stored = asyncio.run(_load(url, settings, agent, limit))
-    except (RedisError, OSError) as exc:
-        _fail(f"cannot read samples from Redis at {url}: {exc}")
+    stored = (
+        _from_gateway(url, token, agent, limit) if url else _from_redis(config, redis_url, redis_prefix, agent, limit)
+    )
     selection = Selection(dimension=dimension, below=below, variant=variant)
     chosen = list(selected(stored, selection))
     if fmt is Format.JSONL:
@@ -91,6 +96,22 @@ def samples(
     )
 
 
+def _from_gateway(url: str, token: str | None, agent: str, limit: int | None) -> list[ScoredSample]:
+    path = f"/admin/experiments/{urllib.parse.quote(agent, safe='')}/samples"
+    answer = AdminClient(url, token).call("GET", path + (f"?limit={limit}" if limit else ""))
+    return msgspec.convert(answer["data"], list[ScoredSample])
+
+
+def _from_redis(
+    config: Path | None, redis_url: str | None, redis_prefix: str | None, agent: str, limit: int | None
+) -> list[ScoredSample]:
+    settings, url = _settings(config, redis_url, redis_prefix)
+    try:
+        return asyncio.run(_load(url, settings, agent, limit))
+    except (RedisError, OSError) as exc:
+        _fail(f"cannot read samples from Redis at {url}: {exc}")
+
+
 def _settings(config: Path | None, redis_url: str | None, redis_prefix: str | None) -> tuple[ScoringSettings, str]:
     settings, url = ScoringSettings(key_prefix=redis_prefix or DEFAULT_REDIS_PREFIX), redis_url
     if config is not None:
@@ -100,7 +121,10 @@ def _settings(config: Path | None, redis_url: str | None, redis_prefix: str | No
             _fail(str(exc))
         settings, url = loaded.scoring, redis_url or loaded.redis_url
     if not url:
-        _fail("export reads the samples workers keep in Redis: give --redis-url or a --config with redis_url")
+        _fail(
+            "export reads the stored samples from a running gateway (--url) or from Redis "
+            "(--redis-url, or a --config with redis_url)"
+        )
     return settings, url
 
 

@@ -62,6 +62,22 @@ def test_unknown_agent_is_404(served: Served) -> None:
     assert served.call("POST", "/admin/experiments/nobody/rollback").status_code == 404
 
 
+def test_samples_are_the_agents_scored_answers_newest_first(served: Served) -> None:
+    """A read token lists the kept scored answers, newest first, as many as ``limit`` asks."""
+    assert served.call("GET", f"/admin/experiments/{AGENT}/samples", token=None).status_code == 401
+    answer = served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=3", token=RO)
+    assert answer.status_code == 200
+    data = answer.json()["data"]
+    assert len(data) == 3
+    assert [d["record"]["request_id"] for d in data] == [f"{AGENT}-baseline-{i}" for i in (199, 198, 197)]
+    assert {"record", "dimensions", "overall", "passed", "scored_at"} <= set(data[0])
+    everything = served.call("GET", f"/admin/experiments/{AGENT}/samples", token=RO).json()["data"]
+    assert len(everything) == 400
+    assert served.call("GET", "/admin/experiments/qa_agent/samples", token=RO).json()["data"] == []
+    assert served.call("GET", "/admin/experiments/nobody/samples", token=RO).status_code == 404
+    assert served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=0", token=RO).status_code == 400
+
+
 def test_writes_need_a_read_write_token(served: Served) -> None:
     """A read-only token gets 403 on promote and rollback, and the share does not move."""
     assert served.call("POST", f"/admin/experiments/{AGENT}/promote", token=RO).status_code == 403

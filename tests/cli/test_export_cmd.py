@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
 import redis.asyncio as aioredis
+from mistralai.client import Mistral
+from prometheus_client import CollectorRegistry
 from typer.testing import CliRunner
 
+from gateway.app import build_state, create_app
 from gateway.cli import app
 from gateway.sampling.record import ChatMessage
 from gateway.sampling.results import RedisScoreStore
-from gateway.settings import ScoringSettings
+from gateway.settings import GatewayConfig, ScoringSettings, Settings
 from tests.conftest import REDIS_URL
 from tests.sampling.helpers import scored
+from tests.support.servers import serve_app
 
 HISTORY = [
     ChatMessage("system", "You are a QA engineer."),
@@ -112,3 +118,40 @@ async def test_bad_dimension_and_missing_redis_are_refused(tmp_path: Path, store
     runner = CliRunner()
     result = await asyncio.to_thread(runner.invoke, app, ["export", "samples", "--agent", "qa_agent"], env={})
     assert result.exit_code == 2 and "redis" in result.output.lower()
+
+
+def test_url_exports_what_an_embedded_gateway_scored(tmp_path: Path) -> None:
+    """With --url, export reads a running gateway's admin API: answers the embedded home scored in its own memory."""
+    config = GatewayConfig.model_validate(
+        {
+            "upstreams": {"sim": {"kind": "simulated", "simulator": {"first_token_ms": 0}}},
+            "agents": {
+                "qa_agent": {
+                    "candidate": {"model": "ft:sim-base:qa", "upstream": "sim"},
+                    "baseline": {"model": "sim-base", "upstream": "sim"},
+                    "sample_rate": 1,
+                }
+            },
+        }
+    )
+    state = build_state(Settings(admin_tokens="ml:export-ro-token:ro"), config, registry=CollectorRegistry())
+    questions = ["How do I test async code?", "How do I mock a clock?", "What is a fixture?"]
+    with serve_app(create_app(state)) as url:
+        client = Mistral(api_key="unused", server_url=url)
+        answers = {}
+        for question in questions:
+            reply = client.chat.complete(model="qa_agent", messages=[{"role": "user", "content": question}])
+            answers[question] = reply.choices[0].message.content
+        deadline = time.monotonic() + 10
+        path = f"{url}/admin/experiments/qa_agent/samples"
+        headers = {"authorization": "Bearer export-ro-token"}
+        while len(httpx2.get(path, headers=headers).json()["data"]) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out = tmp_path / "train.jsonl"
+        args = ["--url", url, "--token", "export-ro-token", "--agent", "qa_agent", "--format", "mistral-ft"]
+        result = CliRunner().invoke(app, ["export", "samples", *args, "--out", str(out)])
+        refused = CliRunner().invoke(app, ["export", "samples", "--url", url, "--agent", "qa_agent"], env={})
+    assert result.exit_code == 0, result.output
+    exported = {line["messages"][0]["content"]: line["messages"][-1]["content"] for line in _lines(out)}  # type: ignore[index]
+    assert exported == answers
+    assert refused.exit_code == 1 and "401" in refused.output
