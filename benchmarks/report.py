@@ -43,7 +43,11 @@ def path_table(path: dict[str, Any]) -> list[str]:
             )
     lines = _table(header, rows)
     rss = ", ".join(f"{name} {mb:.0f} MB" for name, mb in path["rss_mb"].items())
-    return [*lines, "", f"Resident memory after the load (VmRSS per serving process): {rss}."]
+    lines += ["", f"Resident memory after the load (VmRSS per serving process): {rss}."]
+    for name, counts in path.get("samples", {}).items():
+        told = ", ".join(f"{what} {n:,}" for what, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        lines += ["", f"Samples of {name} over the whole section: {told}."]
+    return lines
 
 
 def ttfb_table(ttfb: dict[str, Any]) -> list[str]:

@@ -40,6 +40,7 @@ from benchmarks.targets import (
     gateway_config,
     nginx_binary,
     redis_answers,
+    sample_counts,
     start_gateway,
     start_nginx,
     start_nginx_proxy,
@@ -235,7 +236,8 @@ class Bench:
             if server not in (self.nginx, proxy)
         }
         self.procs.stop(proxy.proc)
-        return {"scenarios": scenarios, "rss_mb": rss}
+        samples = {name: sample_counts(server) for name, (server, _) in targets.items() if "100 %" in name}
+        return {"scenarios": scenarios, "rss_mb": rss, "samples": samples}
 
     def ttfb(self) -> dict[str, Any]:
         """Time to first byte, one request at a time, through each target to two upstreams: the paced

@@ -12,10 +12,12 @@ import os
 import shutil
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.procs import Proc, Processes, children, free_port, memory_kb, serving_pids, wait_port
 from benchmarks.upstream import nginx_config, nginx_proxy_config
@@ -119,6 +121,27 @@ class Server:
     def peak_mb(self) -> list[float]:
         """Peak resident memory (VmHWM) of each serving process, in MB."""
         return [memory_kb(pid, "VmHWM") / 1024 for pid in self.pids()]
+
+
+def sample_counts(server: Server) -> dict[str, int]:
+    """What a gateway's sampler did so far, from its ``/metrics``: offered, dropped (per reason), scored, skipped."""
+    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    counts: dict[str, int] = {}
+    names = {
+        "genesis_samples_offered_total": "offered",
+        "genesis_quality_scored_total": "scored",
+        "genesis_samples_skipped_total": "skipped",
+    }
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "genesis_samples_dropped_total":
+                key = "dropped (" + sample.labels.get("reason", "?") + ")"
+            else:
+                key = names.get(sample.name, "")
+            if key:
+                counts[key] = counts.get(key, 0) + int(sample.value)
+    return counts
 
 
 def nginx_binary() -> str | None:
