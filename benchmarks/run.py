@@ -473,8 +473,10 @@ def goals(sections: dict[str, Any]) -> list[dict[str, Any]]:
             if name.startswith("gateway"):
                 add(f"{name}: RSS after the load ≤ 100 MB per worker", rss, 100, at_least=False, fmt="{:.0f} MB")
     if "ttfb" in sections:
-        added = sections["ttfb"]["targets"]["gateway"]["added_p50_ms"]
-        add("streaming TTFB added, p50 ≤ 0.5 ms", added, 0.5, at_least=False, fmt="{:.3f} ms")
+        ttfb = sections["ttfb"]["targets"]
+        for target, upstream in (("gateway → nginx", "nginx, the issue's upstream"), ("gateway", "the paced upstream")):
+            added = ttfb[target]["added_p50_ms"]
+            add(f"streaming TTFB added against {upstream}, p50 ≤ 0.5 ms", added, 0.5, at_least=False, fmt="{:.3f} ms")
     if "streams" in sections:
         s = sections["streams"]
         add(
