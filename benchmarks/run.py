@@ -226,7 +226,8 @@ class Bench:
             for conns in self.opts.connections:
                 rounds: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
                 for _ in range(self.opts.rounds):
-                    for target, (server, is_gw) in targets.items():
+                    for target in _run_order(targets):
+                        server, is_gw = targets[target]
                         model = FIXED_AGENT if is_gw else MODEL
                         rounds[target].append(self._wrk(server, gateway=is_gw, stream=stream, conns=conns, model=model))
                 scenarios.append(_scenario("SSE" if stream else "JSON", conns, rounds))
@@ -419,6 +420,14 @@ class Bench:
         return {"targets": out}
 
 
+def _run_order(targets: dict[str, tuple[Server, bool]]) -> list[str]:
+    """The targets of one round in the order they run: the passthrough amid the gateways it is the yardstick
+    of, so that each ratio compares runs a few seconds apart."""
+    gateways = [t for t in targets if t.startswith("gateway")]
+    others = [t for t in targets if t not in gateways and t != "passthrough"]
+    return [*others[:2], *gateways[:1], "passthrough", *gateways[1:], *others[2:]]
+
+
 def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req", "rss_mb")
     out: dict[str, Any] = {}
@@ -434,11 +443,13 @@ def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _scenario(mode: str, conns: int, rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     targets = {t: _median(r) for t, r in rounds.items()}
     direct = targets["upstream (nginx)"]
-    base = targets["passthrough"]["rps"]
     for name, row in targets.items():
         if name.startswith("upstream"):
             continue
-        row["ratio"] = round(row["rps"] / base, 3) if base else None
+        # The median of each round's ratio, not the ratio of the medians: a slow spell of the shared
+        # machine lasts seconds and falls on neighbouring runs of one round alike.
+        ratios = [t["rps"] / p["rps"] for t, p in zip(rounds[name], rounds["passthrough"], strict=True) if p["rps"]]
+        row["ratio"] = round(statistics.median(ratios), 3) if ratios else None
         row["added_p50_ms"] = round(row["p50_ms"] - direct["p50_ms"], 3)
         row["added_p99_ms"] = round(row["p99_ms"] - direct["p99_ms"], 3)
     return {"mode": mode, "connections": conns, "targets": targets}
