@@ -78,11 +78,8 @@ def _nginx_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
 
 
-def nginx_config(workdir: Path, port: int) -> Path:
-    """Write the config of a one-process nginx on ``port`` and return its path."""
-    root = workdir / "nginx"
-    root.mkdir(exist_ok=True)
-    completion = json.dumps(COMPLETION, separators=(",", ":"))
+def _write_nginx_config(root: Path, http_block: str) -> Path:
+    """``root/nginx.conf``: one nginx process, its files under ``root``, serving ``http_block``."""
     conf = f"""
 daemon off;
 master_process off;
@@ -98,10 +95,27 @@ http {{
     uwsgi_temp_path {root}/uwsgi;
     scgi_temp_path {root}/scgi;
     keepalive_requests 10000000;
-    open_file_cache max=16 inactive=600s;
-    open_file_cache_valid 600s;
     keepalive_timeout 300s;
     client_body_buffer_size 64k;
+{http_block}
+}}
+"""
+    path = root / "nginx.conf"
+    path.write_text(conf)
+    return path
+
+
+def nginx_config(workdir: Path, port: int) -> Path:
+    """Write the config of a one-process nginx on ``port`` and return its path."""
+    root = workdir / "nginx"
+    root.mkdir(exist_ok=True)
+    completion = json.dumps(COMPLETION, separators=(",", ":"))
+    (root / "stream.sse").write_text(sse_stream())  # too long for a config string
+    return _write_nginx_config(
+        root,
+        f"""
+    open_file_cache max=16 inactive=600s;
+    open_file_cache_valid 600s;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location = /v1/chat/completions {{
@@ -115,13 +129,8 @@ http {{
             alias {root}/stream.sse;
             error_page 405 =200 $uri;  # the static module refuses POST; answer the file anyway
         }}
-    }}
-}}
-"""
-    (root / "stream.sse").write_text(sse_stream())  # too long for a config string
-    path = root / "nginx.conf"
-    path.write_text(conf)
-    return path
+    }}""",
+    )
 
 
 def nginx_proxy_config(workdir: Path, name: str, port: int, upstream_port: int) -> Path:
@@ -133,23 +142,9 @@ def nginx_proxy_config(workdir: Path, name: str, port: int, upstream_port: int) 
     """
     root = workdir / name
     root.mkdir(exist_ok=True)
-    conf = f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    keepalive_requests 10000000;
-    keepalive_timeout 300s;
-    client_body_buffer_size 64k;
+    return _write_nginx_config(
+        root,
+        f"""
     upstream target {{
         server 127.0.0.1:{upstream_port};
         keepalive 256;
@@ -163,9 +158,5 @@ http {{
             proxy_set_header Connection "";
             proxy_buffering off;
         }}
-    }}
-}}
-"""
-    path = root / "nginx.conf"
-    path.write_text(conf)
-    return path
+    }}""",
+    )
