@@ -44,6 +44,16 @@ def path_table(path: dict[str, Any]) -> list[str]:
     lines = _table(header, rows)
     rss = ", ".join(f"{name} {mb:.0f} MB" for name, mb in path["rss_mb"].items())
     lines += ["", f"Resident memory after the load (VmRSS per serving process): {rss}."]
+    for scenario in path["scenarios"]:
+        for target, r in scenario["targets"].items():
+            during, everything = r.get("cpu_us_per_req"), r.get("cpu_us_per_req_all")
+            if during and everything and everything > 1.05 * during:
+                lines += [
+                    "",
+                    f"{scenario['mode']}, {scenario['connections']} conns, {target}: {during:,.0f} µs of CPU per "
+                    f"request during the run, {everything:,.0f} µs with the work it left behind (done once the "
+                    "run ended: an embedded scorer's backlog).",
+                ]
     for name, counts in path.get("samples", {}).items():
         told = ", ".join(f"{what} {n:,}" for what, n in sorted(counts.items(), key=lambda kv: -kv[1]))
         lines += ["", f"Samples of {name} over the whole section: {told}."]

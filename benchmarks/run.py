@@ -175,10 +175,13 @@ class Bench:
         )
         spent = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
         row: dict[str, Any] = result.as_dict()
-        row["cpu_us_per_req"] = (
-            sum(spent) / result.requests * 1e6 if result.requests and server is not self.nginx else None
-        )
+        measured = result.requests and server is not self.nginx
+        row["cpu_us_per_req"] = sum(spent) / result.requests * 1e6 if measured else None
         row["cpu_s_per_process"] = spent  # the workers section turns them into shares of a core
+        # And with what the run left behind (an embedded scorer's backlog), done once the process is idle.
+        settle(pids)
+        after = sum(cpu_seconds([pid]) for pid in pids) - sum(before)
+        row["cpu_us_per_req_all"] = after / result.requests * 1e6 if measured else None
         return row
 
     def path(self) -> dict[str, Any]:
@@ -429,7 +432,7 @@ def _run_order(targets: dict[str, tuple[Server, bool]]) -> list[str]:
 
 
 def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req", "rss_mb")
+    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "cpu_us_per_req", "cpu_us_per_req_all", "rss_mb")
     out: dict[str, Any] = {}
     for k in keys:
         values = [r[k] for r in rows if r.get(k) is not None]
