@@ -184,9 +184,7 @@ class SseScanner:
             return
         if self._parts is not None:
             if len(events) < _BULK_BYTES or not self._scan_all(events):
-                for line in events.splitlines():
-                    if line.startswith(b"data:"):
-                        self._event(line[5:].strip())
+                self._scan_lines(events)
             return
         pos = 0
         while not self.saw_content:  # every event up to the first content (it times the first token)
@@ -254,10 +252,14 @@ class SseScanner:
     def flush(self) -> bytes:
         """What is held back when the stream ends normally."""
         rest, self._held = self._held, b""
-        for line in rest.splitlines():
+        self._scan_lines(rest)
+        return rest
+
+    def _scan_lines(self, events: bytes) -> None:
+        """Read every ``data:`` line of ``events``, one decode each."""
+        for line in events.splitlines():
             if line.startswith(b"data:"):
                 self._event(line[5:].strip())
-        return rest
 
     def _event(self, payload: bytes) -> None:
         if payload == _DONE:
