@@ -96,7 +96,7 @@ class ChatProxy:
 
     async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
-        ex = Exchange(request_id=request_id(headers), started=time.perf_counter(), received_at=time.time())
+        ex = _arrived(headers)
         try:
             return await self._handle(ex, headers, raw)
         except GatewayError as err:
@@ -105,9 +105,7 @@ class ChatProxy:
 
     def refused(self, headers: Mapping[str, str], err: GatewayError) -> GatewayError:
         """Record a request refused before ``handle`` could read it (a body over the limit); return ``err`` to raise."""
-        self._failed(
-            Exchange(request_id=request_id(headers), started=time.perf_counter(), received_at=time.time()), err
-        )
+        self._failed(_arrived(headers), err)
         return err
 
     def _failed(self, ex: Exchange, err: GatewayError) -> None:
@@ -278,6 +276,11 @@ class ChatProxy:
     def _finish(self, ex: Exchange) -> None:
         ex.duration_s = time.perf_counter() - ex.started
         self._observer.record(ex)
+
+
+def _arrived(headers: Mapping[str, str]) -> Exchange:
+    """The exchange of a request that has just arrived: its id and when."""
+    return Exchange(request_id=request_id(headers), started=time.perf_counter(), received_at=time.time())
 
 
 def request_id(headers: Mapping[str, str]) -> str:
