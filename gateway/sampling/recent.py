@@ -42,9 +42,10 @@ class RecentIds:
 
     def add(self, key: str) -> bool:
         """Remember ``key`` unless it is already here: whether it was new (a duplicate guard's check)."""
-        if self.get(key) is not None:
+        now = time.monotonic()
+        if self.get(key, now) is not None:
             return False
-        self.put(key, 0)
+        self.put(key, 0, now)
         return True
 
     def put(self, key: str, value: int, now: float | None = None) -> None:
