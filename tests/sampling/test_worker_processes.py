@@ -62,15 +62,20 @@ async def test_sigkill_mid_batch_loses_nothing_and_scores_each_sample_once(
             pipe.xadd(names.stream, {FIELD: b"poison: not a sample record"})
             await pipe.execute()
 
-        async def victim_holds_entries() -> bool:
-            owned = await redis_client.xpending_range(names.stream, names.group, "-", "+", 100, "victim")
-            return bool(owned) and await _scored(store) > 0
+        async def victim_frozen_holding_entries() -> bool:
+            """Freeze the victim; it stays frozen only if it holds entries it has not acknowledged."""
+            if await _scored(store) == 0:
+                return False
+            os.kill(victim.pid, signal.SIGSTOP)
+            if await _owned_by(redis_client, names, "victim"):
+                return True
+            os.kill(victim.pid, signal.SIGCONT)
+            return False
 
-        await _until(victim_holds_entries, "the victim holding unacknowledged entries")
+        await _until(victim_frozen_holding_entries, "the victim holding unacknowledged entries")
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
-        orphaned = await redis_client.xpending_range(names.stream, names.group, "-", "+", 1000, "victim")
-        assert orphaned, "the victim died holding entries (mid-batch)"
+        assert await _owned_by(redis_client, names, "victim"), "the victim died holding entries (mid-batch)"
 
         async def all_done() -> bool:
             return await _scored(store) >= SAMPLES and await redis_client.xlen(names.stream) == 0
@@ -93,6 +98,10 @@ async def test_sigkill_mid_batch_loses_nothing_and_scores_each_sample_once(
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return str(resp.read().decode())
+
+
+async def _owned_by(redis_client: aioredis.Redis, names: StreamNames, consumer: str) -> bool:
+    return bool(await redis_client.xpending_range(names.stream, names.group, "-", "+", 1000, consumer))
 
 
 async def _scored(store: RedisScoreStore) -> int:
