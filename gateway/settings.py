@@ -222,6 +222,12 @@ class ScoringSettings(_Frozen):
     """Samples waiting in this process (memory queue, or not yet written to Redis); beyond it, dropped."""
     concurrency: int = Field(default=1, ge=1, le=64)
     """Scoring loops per process (useful when the judge's latency dominates)."""
+    embedded_cpu_share: float = Field(default=0.1, gt=0, le=1)
+    """Embedded home only: the most of its event loop's CPU the in-process scorer takes while requests
+    are waiting (an idle gateway scores at full speed). 0.1 keeps nine tenths of the core for requests
+    at any sample rate; samples beyond what the share scores wait in the queue, then are dropped and
+    counted (``queue_full``). 1 lets scoring compete with requests as an equal task. Production rates
+    belong in the Redis home, where ``genesis-gateway worker`` processes score on their own cores."""
     redaction: RedactionConfig = RedactionConfig()
     retention_s: float = Field(default=7 * 86_400, gt=0)
     """How long stored scored samples (and the duplicate guard) are kept."""

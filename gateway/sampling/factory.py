@@ -116,6 +116,7 @@ def build_scoring(
         sampler_metrics=sampler_metrics,
         scoring_metrics=scoring_metrics,
         concurrency=settings.concurrency,
+        cpu_share=settings.embedded_cpu_share,
     )
     services: list[Service] = [queue, BacklogMonitor(queue, scoring_metrics)]
     return ScoringParts(

@@ -2,8 +2,8 @@
 
 ``offer`` appends the finished ``Exchange`` itself (nothing is copied or encoded on the request
 path) and wakes the workers; past ``queue_max_size`` the sample is dropped and counted. The worker
-tasks redact and score one sample at a time, yielding to the event loop between samples so
-requests interleave. There is no redelivery in memory: a sample whose scoring raises is counted as
+tasks redact and score one sample at a time and, between samples, leave the event loop to the
+requests for as long as ``embedded_cpu_share`` asks while any are waiting (``LoopShare``). There is no redelivery in memory: a sample whose scoring raises is counted as
 an error and a dead letter (its content is not logged), and samples still waiting at shutdown are
 counted as dropped (``shutdown``).
 """
@@ -21,6 +21,7 @@ from gateway.exchange import Exchange
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
 from gateway.sampling.record import record_of
 from gateway.sampling.redact import Redactor
+from gateway.sampling.share import LoopShare
 from gateway.sampling.worker import ScoringWorker
 
 
@@ -36,6 +37,7 @@ class MemorySampleQueue:
         sampler_metrics: SamplerMetrics,
         scoring_metrics: ScoringMetrics,
         concurrency: int = 1,
+        cpu_share: float = 1.0,
     ):
         self._items: deque[Exchange] = deque()
         self._max = max_size
@@ -44,6 +46,7 @@ class MemorySampleQueue:
         self._dropped = sampler_metrics
         self._metrics = scoring_metrics
         self._concurrency = concurrency
+        self._cpu_share = cpu_share
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log = structlog.get_logger("gateway.sampling")
@@ -74,12 +77,14 @@ class MemorySampleQueue:
             self._dropped.drop(self._items.popleft().agent, "shutdown")
 
     async def _run(self) -> None:
+        share = LoopShare(self._cpu_share / self._concurrency)  # the loops split the share between them
         while True:
             await self._wake.wait()
             while self._items:
                 ex = self._items.popleft()
+                started = share.clock()
                 await self._score(ex)
-                await asyncio.sleep(0)  # let requests in between samples
+                await share.pace(share.clock() - started)
             self._wake.clear()
 
     async def _score(self, ex: Exchange) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import urllib.request
 
 from mistralai.client import Mistral
+from prometheus_client import CollectorRegistry
 
+from gateway.sampling.factory import build_scoring
 from gateway.sampling.memory import MemorySampleQueue
 from gateway.state import GatewayState
-from tests.sampling.helpers import PROMPTS, running_gateway, scoring_config, unit_on, wait_until
+from tests.sampling.helpers import PROMPTS, exchange, running_gateway, scoring_config, unit_on, wait_until
 
 DIMENSIONS = ("quality", "relevance", "format", "specificity", "overall")
 
@@ -99,3 +102,41 @@ def test_a_full_queue_drops_and_counts_while_requests_return() -> None:
             assert reply.choices[0].message.content  # the request returned with its answer
         assert gw.metric("genesis_samples_offered_total", agent="qa_agent") == 5
         assert gw.metric("genesis_samples_dropped_total", agent="qa_agent", reason="queue_full") == 3
+
+
+async def _scored_while_busy(cpu_share: float, seconds: float = 0.6) -> float:
+    """Samples scored by a config's embedded queue while a task keeps the event loop busy the whole time."""
+    registry = CollectorRegistry()
+    parts = build_scoring(scoring_config(embedded_cpu_share=cpu_share), registry, {}, redis_url=None)
+    queue = next(s for s in parts.services if isinstance(s, MemorySampleQueue))
+    for i in range(5_000):
+        queue.offer(exchange(f"req-{i}"))
+    stop = asyncio.Event()
+
+    async def busy_requests() -> None:
+        while not stop.is_set():
+            start = time.thread_time()
+            while time.thread_time() - start < 0.0002:
+                pass
+            await asyncio.sleep(0)
+
+    requests = asyncio.create_task(busy_requests())
+    await queue.start()
+    await asyncio.sleep(seconds)
+    stop.set()
+    await requests
+    await queue.close()
+    return sum(
+        registry.get_sample_value(
+            "genesis_quality_scored_total", {"agent": "qa_agent", "variant": "candidate", "outcome": o}
+        )
+        or 0.0
+        for o in ("pass", "fail")
+    )
+
+
+async def test_the_embedded_scorer_keeps_to_its_cpu_share_while_requests_wait() -> None:
+    """scoring.embedded_cpu_share bounds the in-process scorer on a busy loop: a tenth scores far less than all."""
+    bounded = await _scored_while_busy(0.1)
+    unbounded = await _scored_while_busy(1.0)
+    assert 0 < bounded < unbounded / 3
