@@ -1,7 +1,8 @@
 """A fake Mistral API server for tests, run in its own process: ``python -m tests.fakes.mistral_server --port N``.
 
 It answers ``POST /v1/chat/completions`` in the Mistral wire format (JSON, or SSE with usage on the
-final chunk and ``data: [DONE]``), checks ``Authorization: Bearer <key>`` against ``--api-key``, and
+final chunk and ``data: [DONE]``; asked for ``stream_options.include_usage``, as an OpenAI-compatible
+server, usage comes in a last chunk of its own with no choices), checks ``Authorization: Bearer <key>`` against ``--api-key``, and
 behaves according to the request's ``model``:
 
 * ``fail-<status>``  -> that status with a Mistral-shaped error body (422: the validation shape);
@@ -84,6 +85,11 @@ def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None, usag
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
+def _usage_chunk(cid: str, model: str, usage: dict[str, int]) -> bytes:
+    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    return b"data: " + json.dumps({**chunk, "choices": [], "usage": usage}).encode() + b"\n\n"
+
+
 def _refusal(request: web.Request, body: Any) -> web.Response | None:
     """The error answer for a bad key, a bad body or a ``fail-<status>`` model; ``None`` to answer."""
     if request.headers.get("authorization") != f"Bearer {request.app[_API_KEY]}":
@@ -160,7 +166,13 @@ async def _stream(
     await resp.prepare(request)
     events = [_chunk(cid, model, {"role": "assistant", "content": ""}, None, None)]
     events += [_chunk(cid, model, {"content": w if i == 0 else " " + w}, None, None) for i, w in enumerate(words)]
-    events.append(_chunk(cid, model, {"content": ""}, "stop", usage_of(body, answer)))
+    usage = usage_of(body, answer)
+    if (body.get("stream_options") or {}).get("include_usage"):
+        # OpenAI's dialect: the finish chunk has no usage; a last chunk with no choices carries it.
+        events.append(_chunk(cid, model, {"content": ""}, "stop", None))
+        events.append(_usage_chunk(cid, model, usage))
+    else:
+        events.append(_chunk(cid, model, {"content": ""}, "stop", usage))
     if model != "no-done":
         events.append(b"data: [DONE]\n\n")
     try:

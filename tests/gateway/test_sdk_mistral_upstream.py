@@ -369,7 +369,14 @@ def test_openai_kind_upstream_gets_the_openai_dialect(fake_mistral: FakeMistral)
         client = mistral(gw)
         client.chat.complete(model="served-by-vllm", messages=messages, random_seed=5, tool_choice="any")
         with client.chat.stream(model="served-by-vllm", messages=messages) as events:
-            assert [e.data for e in events][-1].usage is not None
+            chunks = [e.data for e in events]
+        labels = {"agent": "none", "variant": "none", "model": "served-by-vllm", "type": "output"}
+        metered = gw.wait_metric("genesis_tokens_total", 2, **labels)
+    # OpenAI's dialect: usage in a last chunk without choices, relayed and metered like Mistral's.
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    assert metered == 2 * chunks[-1].usage.completion_tokens
     plain, streamed = (r["body"] for r in chats(fake_mistral))
     assert plain["seed"] == 5
     assert "random_seed" not in plain
