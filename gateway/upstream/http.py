@@ -1,18 +1,20 @@
-"""Upstreams reached over HTTP with one pooled aiohttp session each: Mistral and OpenAI-compatible.
+"""Upstreams reached over HTTP with the gateway's own HTTP/1.1 client: Mistral and OpenAI-compatible.
 
-aiohttp, not httpx, because the pool decides the gateway's throughput: measured on these machines
-a bare passthrough does ~4,800 req/s with aiohttp and ~740 with httpx (docs/performance.md).
-This module is the only one that sees aiohttp's exceptions; ``_translate_errors`` maps them to
+The client (``h1``: one connection on httptools; ``pool``: reuse, cap, TLS) is the gateway's own
+because it sits on every request and aiohttp's ``ClientSession._request`` was a quarter of the
+gateway's CPU per request in py-spy. httpx was never in the running: a bare passthrough did ~740
+req/s with it against ~4,800 with aiohttp (docs/performance.md).
+
+This module is the only one that sees the client's exceptions; ``_translate_errors`` maps them to
 ``gateway.errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 
-import aiohttp
 import msgspec
 
 from gateway.errors import (
@@ -24,10 +26,22 @@ from gateway.errors import (
 )
 from gateway.settings import UpstreamConfig, UpstreamKind
 from gateway.upstream.base import Payload, UpstreamReply
+from gateway.upstream.h1 import (
+    Answer,
+    BadAnswer,
+    Closed,
+    ConnectFailed,
+    ConnectTimeout,
+    H1Error,
+    PoolClosed,
+    ReadTimeout,
+)
+from gateway.upstream.pool import H1Pool, Origin
 from gateway.upstream.translate import to_mistral, to_openai
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _PASSED_HEADERS = ("retry-after", "retry-after-ms")
+_PATH = "/v1/chat/completions"
 
 
 class HttpUpstream:
@@ -37,91 +51,81 @@ class HttpUpstream:
         self.name = name
         self.kind = config.kind
         self._config = config
-        self._url = f"{(config.base_url or '').rstrip('/')}/v1/chat/completions"
+        self._origin = Origin.parse(config.base_url or "")
         self._translate: Callable[[Payload], Payload] = to_mistral if config.kind is UpstreamKind.MISTRAL else to_openai
-        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        headers = {"content-type": "application/json"}
         if api_key:
-            self._headers["authorization"] = f"Bearer {api_key}"
-        self._session: aiohttp.ClientSession | None = None
+            headers["authorization"] = f"Bearer {api_key}"
+        self._head = self._origin.head("POST", _PATH, {**headers, "accept": "application/json"})
+        self._stream_head = self._origin.head("POST", _PATH, {**headers, "accept": "text/event-stream"})
+        self._pool: H1Pool | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self._config.max_connections, ttl_dns_cache=300)
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=self._config.connect_timeout_s, sock_read=self._config.timeout_s
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=True, skip_auto_headers=("User-Agent",)
+        self._pool = H1Pool(
+            self._origin,
+            max_connections=self._config.max_connections,
+            connect_timeout_s=self._config.connect_timeout_s,
+            read_timeout_s=self._config.timeout_s,
         )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
     @property
     def ready(self) -> bool:
-        return self._session is not None and not self._session.closed
+        return self._pool is not None and not self._pool.closed
 
     async def complete(self, payload: Payload, *, request_id: str) -> UpstreamReply:
-        body = msgspec.json.encode(self._translate(payload))
-        for attempt in range(self._config.retries + 1):
-            last = attempt == self._config.retries
-            with self._translate_errors(retry=not last) as retry:
-                async with self._post(body, request_id) as resp:
-                    data = await resp.read()
-                    if resp.status == 200:
-                        return UpstreamReply(data, resp.headers.get("content-type", "application/json"))
-                    self._raise_for_status(resp, data, retryable=not last)
-            if retry.wanted:
-                await asyncio.sleep(_backoff(attempt))
-                continue
-        raise UpstreamError(f"upstream {self.name} failed", reason="exhausted", upstream=self.name)
+        answer = await self._answered(msgspec.json.encode(self._translate(payload)), request_id, stream=False)
+        try:
+            with self._translate_errors(retry=False):
+                data = await answer.read()
+        finally:
+            answer.release()
+        return UpstreamReply(data, answer.headers.get("content-type", "application/json"))
 
     @asynccontextmanager
     async def stream(self, payload: Payload, *, request_id: str) -> AsyncIterator[_HttpStream]:
-        body = msgspec.json.encode(self._translate(payload))
-        resp = await self._open_stream(body, request_id)
-        handle = _HttpStream(resp, self.name)
+        answer = await self._answered(msgspec.json.encode(self._translate(payload)), request_id, stream=True)
+        handle = _HttpStream(answer, self.name)
         try:
             yield handle
         finally:
             # A stream we leave early (client gone, error) must drop its connection so the server
             # stops generating; a finished one goes back to the pool.
             if handle.finished:
-                resp.release()
+                answer.release()
             else:
-                resp.close()
+                answer.close()
 
-    async def _open_stream(self, body: bytes, request_id: str) -> aiohttp.ClientResponse:
-        session = self._require_session()
-        headers = {**self._headers, "accept": "text/event-stream", "x-request-id": request_id}
+    async def _answered(self, body: bytes, request_id: str, *, stream: bool) -> Answer:
+        """A 200 answer whose body is still to read, after this upstream's retries; else the error."""
+        pool = self._require_pool()
+        head = self._stream_head if stream else self._head
         for attempt in range(self._config.retries + 1):
             last = attempt == self._config.retries
             with self._translate_errors(retry=not last) as retry:
-                resp = await session.post(self._url, data=body, headers=headers)
-                if resp.status == 200:
-                    return resp
+                answer = await pool.request(head, body, request_id=request_id)
+                if answer.status == 200:
+                    return answer
                 try:
-                    data = await resp.read()
+                    data = await answer.read()
                 finally:
-                    resp.release()
-                self._raise_for_status(resp, data, retryable=not last)
+                    answer.release()
+                self._raise_for_status(answer.status, answer.headers, data, retryable=not last)
             if retry.wanted:
                 await asyncio.sleep(_backoff(attempt))
                 continue
         raise UpstreamError(f"upstream {self.name} failed", reason="exhausted", upstream=self.name)
 
-    def _post(self, body: bytes, request_id: str) -> aiohttp.client._RequestContextManager:
-        headers = {**self._headers, "x-request-id": request_id}
-        return self._require_session().post(self._url, data=body, headers=headers)
-
-    def _require_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def _require_pool(self) -> H1Pool:
+        if self._pool is None:
             raise UpstreamUnavailable(f"upstream {self.name} is not open", reason="not_started", upstream=self.name)
-        return self._session
+        return self._pool
 
-    def _raise_for_status(self, resp: aiohttp.ClientResponse, data: bytes, *, retryable: bool) -> None:
-        status = resp.status
+    def _raise_for_status(self, status: int, headers: Mapping[str, str], data: bytes, *, retryable: bool) -> None:
         if status in _RETRY_STATUSES and retryable:
             raise _Retry
         if status in (401, 403):
@@ -131,8 +135,8 @@ class HttpUpstream:
                 upstream=self.name,
             )
         if 400 <= status < 500:
-            passed = {k: resp.headers[k] for k in _PASSED_HEADERS if k in resp.headers}
-            raise UpstreamRejected(status, data, resp.headers.get("content-type", "application/json"), headers=passed)
+            passed = {k: headers[k] for k in _PASSED_HEADERS if k in headers}
+            raise UpstreamRejected(status, data, headers.get("content-type", "application/json"), headers=passed)
         error = UpstreamUnavailable if status == 503 else UpstreamError
         raise error(f"upstream {self.name} answered {status}", reason=f"status_{status}", upstream=self.name)
 
@@ -145,21 +149,33 @@ class HttpUpstream:
             signal.wanted = True
         except GatewayError:
             raise
-        except (aiohttp.ClientConnectionError, OSError) as exc:
-            if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-                raise UpstreamTimeout(f"upstream {self.name} timed out", reason="timeout", upstream=self.name) from exc
-            if retry and isinstance(exc, aiohttp.ClientConnectorError):
+        except (ConnectTimeout, ReadTimeout) as exc:
+            raise UpstreamTimeout(f"upstream {self.name} timed out", reason="timeout", upstream=self.name) from exc
+        except ConnectFailed as exc:
+            if retry:
                 signal.wanted = True
                 return
+            raise self._unavailable(exc) from exc
+        except Closed as exc:
+            if exc.answered:  # the answer broke off: it was garbled, not refused
+                raise self._broken(exc) from exc
+            raise self._unavailable(exc) from exc
+        except PoolClosed as exc:
             raise UpstreamUnavailable(
-                f"upstream {self.name} is unreachable: {type(exc).__name__}",
-                reason="connect",
-                upstream=self.name,
+                f"upstream {self.name} is closing", reason="not_started", upstream=self.name
             ) from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(
-                f"upstream {self.name} failed: {type(exc).__name__}", reason="protocol", upstream=self.name
-            ) from exc
+        except (BadAnswer, H1Error) as exc:
+            raise self._broken(exc) from exc
+
+    def _unavailable(self, exc: H1Error) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            f"upstream {self.name} is unreachable: {type(exc).__name__}", reason="connect", upstream=self.name
+        )
+
+    def _broken(self, exc: H1Error) -> UpstreamError:
+        return UpstreamError(
+            f"upstream {self.name} failed: {type(exc).__name__}", reason="protocol", upstream=self.name
+        )
 
 
 def _backoff(attempt: int) -> float:
@@ -181,16 +197,17 @@ class _RetrySignal:
 class _HttpStream:
     """The body of a 200 streaming answer."""
 
-    def __init__(self, resp: aiohttp.ClientResponse, upstream: str):
-        self._resp = resp
+    def __init__(self, answer: Answer, upstream: str):
+        self._answer = answer
         self._upstream = upstream
         self.finished = False
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self, heartbeat_s: float | None = None) -> AsyncIterator[bytes]:
+        """The body as it arrives; with ``heartbeat_s``, ``b""`` after each silence of that long."""
         try:
-            async for chunk in self._resp.content.iter_any():
-                yield chunk
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            async for piece in self._answer.pieces(heartbeat_s):
+                yield piece
+        except H1Error as exc:
             raise UpstreamError(
                 f"upstream {self._upstream} broke off the stream: {type(exc).__name__}",
                 reason="mid_stream",
