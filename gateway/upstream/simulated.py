@@ -4,6 +4,7 @@ It makes the demo and the offline benchmark work with nothing installed and no k
 on the prompt and the agent, and fine-tuned models (ids starting ``ft:``) answer in a visibly
 better profile than base models — specific, structured, on topic — so an A/B test has something
 real to find. Pace (first-token delay, tokens per second) and an error rate are configurable.
+Bodies the real API refuses are refused the same way, 422 and all (``simulated_checks``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import msgspec
 from gateway.errors import UpstreamUnavailable
 from gateway.settings import SimulatorConfig, UpstreamKind
 from gateway.upstream.base import Payload, UpstreamReply
+from gateway.upstream.simulated_checks import rejection
 from gateway.upstream.simulated_text import compose_answer
+from gateway.upstream.translate import to_mistral
 
 _WORD = re.compile(r"\S+\s*")
 
@@ -75,6 +78,10 @@ class SimulatedUpstream:
     def _answer(self, payload: Payload) -> tuple[str, str]:
         if not self._open:
             raise UpstreamUnavailable("simulator is not started", reason="not_started", upstream=self.name)
+        # Judged as the Mistral API would judge it: after the translation a Mistral upstream applies.
+        refused = rejection(to_mistral(payload))
+        if refused is not None:
+            raise refused
         if self._config.error_rate and self._rng.random() < self._config.error_rate:
             raise UpstreamUnavailable(
                 f"upstream {self.name} answered 503 (simulated)", reason="status_503", upstream=self.name
