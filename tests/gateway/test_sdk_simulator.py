@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from typing import Any
 
 import httpx2
+import pytest
 from mistralai.client import Mistral
-from openai import OpenAI
+from mistralai.client.errors import HTTPValidationError
+from openai import OpenAI, UnprocessableEntityError
 
 from gateway.routing.assign import bucket, share_to_threshold
 from tests.gateway.helpers import CollectingSink, Gateway, HeaderTap, make_config, running_gateway
@@ -23,6 +27,11 @@ def mistral(gw: Gateway, tap: HeaderTap | None = None) -> Mistral:
 
 def openai(gw: Gateway) -> OpenAI:
     return OpenAI(base_url=gw.url + "/v1", api_key="any", max_retries=0)
+
+
+def rejected_locs(body: str) -> list[Any]:
+    """The ``loc`` of every problem in a Mistral 422 body."""
+    return [problem["loc"] for problem in json.loads(body)["message"]["detail"]]
 
 
 def expected_variant(unit: str, share: float = 30, salt: str = "support_agent") -> str:
@@ -93,6 +102,49 @@ def test_openai_complete_and_stream(sim_gateway: Gateway) -> None:
     )
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.total_tokens == completion.usage.total_tokens  # type: ignore[union-attr]
+
+
+def test_mistralai_gets_the_apis_422_for_an_invalid_body(sim_gateway: Gateway) -> None:
+    """temperature 3.5 (complete) and n 0 (stream): HTTPValidationError 422 naming the field, no fallback, no stream."""
+    client = mistral(sim_gateway)
+    unit = {"X-Genesis-User": "invalid-body"}
+    variant = expected_variant("invalid-body")
+    with pytest.raises(HTTPValidationError) as complete:
+        client.chat.complete(model="support_agent", messages=PROMPT, temperature=3.5, http_headers=unit)
+    assert complete.value.status_code == 422
+    assert complete.value.headers["content-type"].startswith("application/json")
+    assert "temperature" in str(complete.value)  # the SDK's message is the body
+    assert rejected_locs(str(complete.value)) == [["body", "temperature"]]
+    with pytest.raises(HTTPValidationError) as stream:
+        client.chat.stream(model="support_agent", messages=PROMPT, n=0, http_headers=unit)
+    assert stream.value.status_code == 422
+    assert rejected_locs(str(stream.value)) == [["body", "n"]]
+    labels = {"agent": "support_agent", "variant": variant, "model": SUPPORT_MODELS[variant]}
+    assert sim_gateway.wait_metric("genesis_requests_total", 2, **labels, status_class="4xx") == 2
+    assert sim_gateway.metric("genesis_fallbacks_total", agent="support_agent") == 0
+
+
+def test_openai_gets_the_apis_422_for_an_invalid_body(sim_gateway: Gateway) -> None:
+    """role 'wizard' (complete) and top_p 1.5 (stream): UnprocessableEntityError 422 whose body names the field.
+
+    The SDK's message is only "Error code: 422": it quotes a body's ``message`` when that is a string,
+    and Mistral's 422 puts an object there (the real API's answer reads the same).
+    """
+    client = openai(sim_gateway)
+    with pytest.raises(UnprocessableEntityError) as complete:
+        client.chat.completions.create(
+            model="support_agent",
+            messages=[{"role": "wizard", "content": "abracadabra"}],  # type: ignore[misc,list-item]
+        )
+    assert complete.value.status_code == 422
+    assert complete.value.type == "invalid_request_error"
+    (problem,) = complete.value.body["message"]["detail"]  # type: ignore[index]
+    assert problem["loc"] == ["body", "messages", 0]
+    assert "'wizard' found using 'role'" in problem["msg"]
+    with pytest.raises(UnprocessableEntityError) as stream:
+        client.chat.completions.create(model="support_agent", messages=PROMPT, stream=True, top_p=1.5)  # type: ignore[arg-type]
+    assert stream.value.status_code == 422
+    assert rejected_locs(stream.value.response.text) == [["body", "top_p"]]
 
 
 def test_same_unit_keeps_its_variant_across_calls(sim_gateway: Gateway) -> None:
