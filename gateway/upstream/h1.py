@@ -176,7 +176,8 @@ class H1Connection(asyncio.Protocol):
             raise Closed("the connection was closed before the request was sent", answered=False)
         self._reset()
         self._last = self._loop.time()
-        self._timer = self._loop.call_at(self._last + self._read_timeout, self._check_timeout)
+        if self._timer is None:  # else the last exchange's timer, still pending, serves this one too
+            self._timer = self._loop.call_at(self._last + self._read_timeout, self._check_timeout)
         transport.write(data)
         while self._head is None:
             await self._wait(None)
@@ -248,7 +249,8 @@ class H1Connection(asyncio.Protocol):
         self._wake()
         self.close()
 
-    # -- timing: one timer per exchange, re-armed from the last arrival rather than per piece
+    # -- timing: one timer, left pending between exchanges of a kept-alive connection; when it fires
+    # it re-arms itself from the last arrival, so no piece and no request cancels or creates one
 
     def _check_timeout(self) -> None:
         self._timer = None
@@ -371,7 +373,6 @@ class H1Connection(asyncio.Protocol):
         if self._error is not None:
             return
         self._complete = True
-        self._stop_timer()
         self._wake()
 
 
