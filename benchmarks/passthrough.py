@@ -2,8 +2,9 @@
 
 No parsing, no routing, no auth, no metrics, no logs: the body goes to the upstream as it came, and
 the answer comes back (streamed chunk by chunk when the client accepts ``text/event-stream``). Same
-framework, same client (one pooled aiohttp session), same server settings as the gateway, so the
-gap between the two is what the gateway's features cost.
+framework, same client (the gateway's own ``H1Pool``), same server settings as the gateway, so the
+gap between the two is what the gateway's features cost. aiohttp and httpx stay as the client
+comparison (``PASSTHROUGH_CLIENT``).
 
     PASSTHROUGH_UPSTREAM=http://127.0.0.1:8081 python -m benchmarks.passthrough --port 8090
 """
@@ -26,6 +27,8 @@ from litestar.response import Stream
 from litestar.types import Receive, Scope, Send
 
 from gateway.runtime import tune_gc
+from gateway.upstream.h1 import Answer, RequestHead
+from gateway.upstream.pool import H1Pool, Origin
 
 
 def _session(app: Any) -> aiohttp.ClientSession:
@@ -118,19 +121,116 @@ async def raw_chat(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+class _Forwarder:
+    """The gateway's client set up as the gateway sets it up: one pool, two heads encoded once."""
+
+    def __init__(self, url: str) -> None:
+        origin = Origin.parse(url.removesuffix("/v1/chat/completions"))
+        self.pool = H1Pool(
+            origin,
+            max_connections=int(os.environ.get("PASSTHROUGH_MAX_CONNECTIONS", "2000")),
+            connect_timeout_s=5.0,  # the gateway's defaults (UpstreamConfig)
+            read_timeout_s=300.0,
+        )
+        fixed = {"content-type": "application/json", "authorization": "Bearer bench"}
+        self.json = origin.head("POST", "/v1/chat/completions", {**fixed, "accept": "application/json"})
+        self.sse = origin.head("POST", "/v1/chat/completions", {**fixed, "accept": "text/event-stream"})
+
+    async def send(self, body: bytes, *, stream: bool) -> Answer:
+        head: RequestHead = self.sse if stream else self.json
+        return await self.pool.request(head, body)
+
+
+def _forwarder(app: Any) -> _Forwarder:
+    forwarder: _Forwarder = app.state.forwarder
+    return forwarder
+
+
+@asynccontextmanager
+async def _gateway_lifespan(app: Litestar) -> AsyncIterator[None]:
+    app.state.forwarder = _Forwarder(app.state.url)
+    try:
+        yield
+    finally:
+        await app.state.forwarder.pool.close()
+
+
+async def _relay(answer: Answer) -> AsyncIterator[bytes]:
+    try:
+        async for piece in answer.pieces():
+            yield piece
+    finally:
+        answer.release()  # read to its end: back to the pool; left early: closed
+
+
+@post("/v1/chat/completions", status_code=200, name="chat_gateway")
+async def chat_gateway(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
+    """Forward the body with the gateway's own client; relay the answer."""
+    forwarder = _forwarder(request.app)
+    stream = "event-stream" in request.headers.get("accept", "")
+    answer = await forwarder.send(await request.body(), stream=stream)
+    if not stream:
+        try:
+            data = await answer.read()
+        finally:
+            answer.release()
+        return Response(data, status_code=answer.status, media_type=answer.headers.get("content-type"))
+    return Stream(_relay(answer), status_code=answer.status, media_type="text/event-stream")
+
+
+@asgi("/v1/chat/completions", copy_scope=False, name="raw_chat_gateway")
+async def raw_chat_gateway(scope: Scope, receive: Receive, send: Send) -> None:
+    """The gateway-client forwarding as a plain ASGI handler, the way the gateway's chat route is written."""
+    forwarder = _forwarder(scope["litestar_app"])
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    stream = b"event-stream" in accept
+    body = b""
+    while True:
+        message = await receive()
+        body += cast(bytes, message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    answer = await forwarder.send(body, stream=stream)
+    if not stream:
+        try:
+            data = await answer.read()
+        finally:
+            answer.release()
+        start = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": answer.status, "headers": start})
+        await send({"type": "http.response.body", "body": data, "more_body": False})
+        return
+    await send(
+        {"type": "http.response.start", "status": answer.status, "headers": [(b"content-type", b"text/event-stream")]}
+    )
+    try:
+        async for piece in answer.pieces():
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+    finally:
+        answer.release()  # read to its end: back to the pool; left early (client gone): closed
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 def create_app() -> Litestar:
     """The passthrough app; the upstream's root URL comes from ``PASSTHROUGH_UPSTREAM``.
 
     ``PASSTHROUGH_RAW_ASGI=1`` serves the plain ASGI handler instead of the Litestar one;
-    ``PASSTHROUGH_CLIENT=httpx`` forwards with httpx instead of aiohttp (the client comparison);
+    ``PASSTHROUGH_CLIENT`` picks the client: ``gateway`` (the default, the gateway's own),
+    ``aiohttp`` or ``httpx`` (non-streaming only), the client comparison;
     ``PASSTHROUGH_TUNE_GC=1`` tunes the garbage collector as ``genesis-gateway serve`` does, to show
     what that alone is worth to the yardstick.
     """
     url = os.environ.get("PASSTHROUGH_UPSTREAM", "http://127.0.0.1:8081").rstrip("/") + "/v1/chat/completions"
-    handler = raw_chat if os.environ.get("PASSTHROUGH_RAW_ASGI") == "1" else chat
-    lifespan = _lifespan
-    if os.environ.get("PASSTHROUGH_CLIENT") == "httpx":
+    raw = os.environ.get("PASSTHROUGH_RAW_ASGI") == "1"
+    client = os.environ.get("PASSTHROUGH_CLIENT") or "gateway"
+    if client == "gateway":
+        handler, lifespan = (raw_chat_gateway if raw else chat_gateway), _gateway_lifespan
+    elif client == "aiohttp":
+        handler, lifespan = (raw_chat if raw else chat), _lifespan
+    elif client == "httpx":
         handler, lifespan = chat_httpx, _httpx_lifespan
+    else:
+        raise ValueError(f"PASSTHROUGH_CLIENT must be gateway, aiohttp or httpx, not {client!r}")
     on_startup = [tune_gc] if os.environ.get("PASSTHROUGH_TUNE_GC") == "1" else []
     return Litestar(
         route_handlers=[handler],
