@@ -79,7 +79,15 @@ def build_state(
         config, registry, upstreams, redis_url=settings.redis_url or config.redis_url, health=health
     )
     observer = Observer(metrics, sink if sink is not None else scoring.sink, remember=scoring.index.remember)
-    proxy = ChatProxy(routes=routes, flags=flags, keys=keys, observer=observer, metrics=metrics, counter=home.counter)
+    proxy = ChatProxy(
+        routes=routes,
+        flags=flags,
+        keys=keys,
+        observer=observer,
+        metrics=metrics,
+        counter=home.counter,
+        keepalive_s=config.sse_keepalive_s,
+    )
     state = GatewayState(
         settings=settings,
         config=config,

@@ -29,7 +29,7 @@ from gateway.metrics import TrafficMetrics
 from gateway.routing.table import AgentTarget, Endpoint, RouteTable
 from gateway.settings import Variant
 from gateway.upstream.base import Payload, StreamHandle, UpstreamReply
-from gateway.wire import DONE_EVENT, ChatCall, SseScanner, error_chunk, parse_chat, read_completion
+from gateway.wire import DONE_EVENT, KEEPALIVE_EVENT, ChatCall, SseScanner, error_chunk, parse_chat, read_completion
 
 _log = structlog.get_logger("gateway.proxy")
 UNIT_HEADER = "x-genesis-user"
@@ -83,6 +83,7 @@ class ChatProxy:
         metrics: TrafficMetrics,
         chance: Callable[[], float] = random.random,
         counter: AssignmentCounter | None = None,
+        keepalive_s: float = 0.0,
     ):
         self._routes = routes
         self._flags = flags
@@ -90,6 +91,7 @@ class ChatProxy:
         self._observer = observer
         self._metrics = metrics
         self._chance = chance
+        self._heartbeat_s = keepalive_s or None
         self._counter = counter if counter is not None else MemoryAssignmentCounter()
         self._assignment_series: dict[tuple[str, str, str], Counter] = {}
         """Labelled children of the assignment counter, looked up once (bounded: config agents x variants x reasons)."""
@@ -227,7 +229,10 @@ class ChatProxy:
         lease.started = True
         scanner = SseScanner(want_text=ex.sampled)
         try:
-            async for piece in _timed(handle.chunks(), ex):
+            async for piece in _timed(handle.chunks(self._heartbeat_s), ex):
+                if not piece:  # the upstream has been silent for heartbeat_s; what was relayed ends an event
+                    yield KEEPALIVE_EVENT
+                    continue
                 ready = scanner.cut(piece)
                 if not ready:
                     continue

@@ -282,6 +282,10 @@ class GatewayConfig(_Frozen):
     Give each deployment sharing a Redis its own; ``GATEWAY_REDIS_PREFIX`` overrides it."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; larger ones get 413."""
+    sse_keepalive_s: float = Field(default=15.0, ge=0)
+    """A stream silent this long (a model queueing or thinking) gets an SSE comment, ``: ping``, so that
+    load balancers and proxies with idle timeouts (often 60 s) keep the client's connection; both SDKs
+    skip comments. 0 turns it off."""
     scoring: ScoringSettings = ScoringSettings()
     """Online scoring of sampled answers (queue, worker, stored results, redaction, judge)."""
     experiments: ExperimentsConfig = ExperimentsConfig()

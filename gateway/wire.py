@@ -316,3 +316,5 @@ def error_chunk(model: str, completion_id: str) -> bytes:
 
 
 DONE_EVENT = b"data: [DONE]\n\n"
+KEEPALIVE_EVENT = b": ping\n\n"
+"""An SSE comment: clients skip it; idle-timeout proxies between gateway and client see traffic."""

@@ -29,8 +29,12 @@ class UpstreamReply:
 class StreamHandle(Protocol):
     """An open streaming answer whose status was 200: its raw SSE bytes, as they arrive."""
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        """The body in the pieces the upstream sent; raises ``UpstreamError`` if it breaks off."""
+    def chunks(self, heartbeat_s: float | None = None) -> AsyncIterator[bytes]:
+        """The body in the pieces the upstream sent; raises ``UpstreamError`` if it breaks off.
+
+        With ``heartbeat_s``, an empty piece marks each gap of that long in which nothing arrived,
+        so that the relay can keep its client's connection alive while the model is silent.
+        """
         ...
 
 

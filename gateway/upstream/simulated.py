@@ -91,21 +91,32 @@ class SimulatedUpstream:
         return model, compose_answer(model, prompt, _system_text(payload.get("messages")))
 
 
+async def _silence(seconds: float, heartbeat_s: float | None) -> AsyncIterator[bytes]:
+    """Wait ``seconds``, yielding an empty piece for each ``heartbeat_s`` of it, as ``StreamHandle.chunks`` does."""
+    while heartbeat_s is not None and seconds >= heartbeat_s:
+        await asyncio.sleep(heartbeat_s)
+        seconds -= heartbeat_s
+        yield b""
+    await asyncio.sleep(seconds)
+
+
 class _SimulatedStream:
     def __init__(self, cid: str, model: str, text: str, prompt_tokens: int, config: SimulatorConfig):
         self._cid, self._model, self._text = cid, model, text
         self._prompt_tokens = prompt_tokens
         self._config = config
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self, heartbeat_s: float | None = None) -> AsyncIterator[bytes]:
         created = int(time.time())
-        await asyncio.sleep(self._config.first_token_ms / 1000)
+        async for beat in _silence(self._config.first_token_ms / 1000, heartbeat_s):
+            yield beat
         yield self._event(created, {"role": "assistant", "content": ""}, None)
         words = _WORD.findall(self._text)
         pause = 1 / self._config.tokens_per_second
         for i in range(0, len(words), 4):
             yield self._event(created, {"content": "".join(words[i : i + 4])}, None)
-            await asyncio.sleep(pause * 4)
+            async for beat in _silence(pause * 4, heartbeat_s):
+                yield beat
         usage = _usage(self._prompt_tokens, _tokens(self._text))
         yield self._event(created, {"content": ""}, "stop", usage)
         yield b"data: [DONE]\n\n"

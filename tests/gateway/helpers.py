@@ -36,6 +36,7 @@ FAKE_MODELS = (
     "cut-stream",
     "slow-40",
     "slow-300",
+    "slow-150",
     "no-done",
 )
 """Models the fake upstream serves as pass-through models (the fake's behaviour follows the id)."""

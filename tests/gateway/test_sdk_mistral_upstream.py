@@ -466,3 +466,27 @@ def test_rejected_request_is_recorded_as_upstream_rejected(fake_mistral: FakeMis
     assert resp.status_code == 422
     (ex,) = sink.offered
     assert (ex.status, ex.error, ex.answer) == (422, "upstream_rejected", None)
+
+
+def test_a_silent_upstream_stream_gets_keepalive_comments_the_sdks_skip(fake_mistral: FakeMistral) -> None:
+    """Gaps longer than sse_keepalive_s carry ': ping' comments between whole events; both SDKs read the same answer."""
+    with running_gateway(make_config(fake_mistral.url, sse_keepalive_s=0.05)) as gw:
+        with httpx2.Client(base_url=gw.url, timeout=10) as http:
+            raw = http.post("/v1/chat/completions", json={"model": "slow-150", "messages": PROMPT, "stream": True})
+        with mistral(gw).chat.stream(model="slow-150", messages=PROMPT) as events:  # type: ignore[arg-type]
+            by_mistral = "".join(e.data.choices[0].delta.content or "" for e in events if e.data.choices)  # type: ignore[misc]
+        stream = openai(gw).chat.completions.create(model="slow-150", messages=PROMPT, stream=True)  # type: ignore[arg-type]
+        by_openai = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    events = raw.text.split("\n\n")
+    assert events.count(": ping") >= 4  # eight gaps of 150 ms, each at least two heartbeats long
+    assert all(e == ": ping" or e.startswith("data: ") or e == "" for e in events)  # never inside an event
+    assert answer_text(raw) == by_mistral == by_openai == "echo slow-150: Summarise clause 4"
+
+
+def test_keepalive_zero_sends_no_comments(fake_mistral: FakeMistral) -> None:
+    """sse_keepalive_s: 0 turns the comments off: the client gets the upstream's events only."""
+    config = make_config(fake_mistral.url, sse_keepalive_s=0)
+    with running_gateway(config) as gw, httpx2.Client(base_url=gw.url, timeout=10) as http:
+        raw = http.post("/v1/chat/completions", json={"model": "slow-150", "messages": PROMPT, "stream": True})
+    assert ": ping" not in raw.text
+    assert answer_text(raw) == "echo slow-150: Summarise clause 4"

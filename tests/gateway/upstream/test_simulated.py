@@ -73,6 +73,24 @@ async def test_stream_adds_up_to_the_complete_answer() -> None:
     assert raw.endswith(b"data: [DONE]\n\n")
 
 
+async def test_a_silent_gap_is_marked_by_empty_pieces_per_heartbeat() -> None:
+    """With heartbeat_s, a first-token wait of 120 ms yields two empty pieces at 50 ms, then the same events."""
+    slow = FAST.model_copy(update={"first_token_ms": 120})
+    sim = await started(slow)
+    async with sim.stream(payload("ft:m:qa"), request_id="r") as handle:
+        beating = [piece async for piece in handle.chunks(heartbeat_s=0.05)]
+    async with sim.stream(payload("ft:m:qa"), request_id="r") as handle:
+        plain = [piece async for piece in handle.chunks()]
+    assert beating[:3] == [b"", b"", beating[2]]
+    assert beating[2].startswith(b"data: ")
+    assert [_undated(p) for p in beating if p] == [_undated(p) for p in plain]
+    assert b"" not in plain
+
+
+def _undated(event: bytes) -> bytes:
+    return re.sub(rb'"created":\d+', b"", event)
+
+
 async def test_error_rate_one_always_fails_with_503() -> None:
     """With error_rate 1 every request raises UpstreamUnavailable (reason status_503), streamed or not."""
     sim = await started(FAST.model_copy(update={"error_rate": 1.0}))
