@@ -159,6 +159,7 @@ class H1Connection(asyncio.Protocol):
         self._pieces: deque[bytes] = deque()
         self._buffered = 0
         self._paused = False
+        self._whole = False
         self._error: H1Error | None = None
         self._last = 0.0
 
@@ -184,6 +185,8 @@ class H1Connection(asyncio.Protocol):
         return self._head
 
     async def read_all(self) -> bytes:
+        self._whole = True  # the reader wants every byte anyway: holding the socket back would stall it
+        self._resume()
         while not self._complete:
             await self._wait(None)
         pieces, self._pieces, self._buffered = self._pieces, deque(), 0
@@ -198,11 +201,15 @@ class H1Connection(asyncio.Protocol):
                 return b""
         piece = self._pieces.popleft()
         self._buffered -= len(piece)
-        if self._paused and self._buffered < _RESUME_BELOW and self._transport is not None:
+        if self._paused and self._buffered < _RESUME_BELOW:
+            self._resume()
+        return piece
+
+    def _resume(self) -> None:
+        if self._paused and self._transport is not None:
             self._paused = False
             self._last = self._loop.time()  # the silence while paused was ours, not the server's
             self._transport.resume_reading()
-        return piece
 
     def release(self) -> None:
         if self._released:
@@ -211,6 +218,7 @@ class H1Connection(asyncio.Protocol):
         if self._complete and self._keep_alive and self._error is None and self.usable:
             self._busy = False
             self._pieces.clear()
+            self._resume()  # the last read may have paused the socket as the answer completed
             self._on_idle(self)
         else:
             self.close()
@@ -357,7 +365,7 @@ class H1Connection(asyncio.Protocol):
             return
         self._pieces.append(data)
         self._buffered += len(data)
-        if self._buffered > _PAUSE_ABOVE and not self._paused and self._transport is not None:
+        if self._buffered > _PAUSE_ABOVE and not self._paused and not self._whole and self._transport is not None:
             self._paused = True
             self._transport.pause_reading()
         self._wake()

@@ -352,6 +352,33 @@ async def test_a_large_unread_body_pauses_the_socket() -> None:
         await pool.close()
 
 
+async def test_a_large_body_read_whole_is_never_held_back() -> None:
+    """read() of a body far above the pause threshold gets it all, and the connection serves the next request."""
+    big = b"y" * (3 * 1024 * 1024)
+    async with scripted(keep_answering(lambda _peer, _request: answer(big))) as server:
+        pool = pool_for(server, read_timeout_s=2.0)
+        for _ in range(2):
+            reply = await ask(pool)
+            assert await asyncio.wait_for(reply.read(), 10) == big  # a paused socket would stall it for good
+            reply.release()
+        assert server.connections == 1
+        await pool.close()
+
+
+async def test_a_paused_answer_read_to_its_end_leaves_a_connection_that_reads_again() -> None:
+    """A stream that paused the socket, then read to its end, leaves a reusable connection that reads the next answer."""
+    big = b"z" * (1024 * 1024)
+    async with scripted(keep_answering(lambda _peer, _request: answer(big))) as server:
+        pool = pool_for(server, read_timeout_s=2.0)
+        for _ in range(2):
+            reply = await ask(pool)
+            await asyncio.sleep(0.2)  # unread: the socket pauses, possibly with the whole answer in
+            assert b"".join(await asyncio.wait_for(pieces_of(reply), 10)) == big
+            reply.release()
+        assert server.connections == 1
+        await pool.close()
+
+
 async def test_a_stream_left_early_closes_its_connection() -> None:
     """Closing an answer before its end closes the connection (the server sees it) and keeps it out of the pool."""
 
