@@ -89,7 +89,11 @@ class RequestHead:
 
 
 class Answer:
-    """A response whose head has arrived: status, headers (lower-cased names), and its body to read."""
+    """A response whose head has arrived: status, headers (lower-cased names), and its body to read.
+
+    Read it once (``read`` or ``pieces``), then ``release`` or ``close`` it exactly when done: after
+    that its connection may carry another exchange. A repeated header keeps its last value.
+    """
 
     __slots__ = ("_conn", "headers", "status")
 
