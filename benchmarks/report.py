@@ -141,7 +141,7 @@ def markdown(results: dict[str, Any]) -> str:
         "streams": ("Slow streams held at once", streams_table),
         "workers": ("Workers: one vs two on two cores", workers_table),
         "servers": ("Servers: the gateway under uvicorn and granian", servers_table),
-        "clients": ("Upstream clients: the passthrough with aiohttp and with httpx", servers_table),
+        "clients": ("Upstream clients: the passthrough with the gateway's client, aiohttp and httpx", servers_table),
     }
     for key, (title, render) in titles.items():
         if key in sections:

@@ -206,8 +206,16 @@ class Bench:
             raw_asgi=True,
             tune_gc=True,
         )
+        with_aiohttp = start_passthrough(
+            self.procs,
+            "passthrough-aiohttp",
+            self.nginx,
+            cores=self.opts.server_core,
+            server=self.opts.server,
+            client="aiohttp",
+        )
         proxy = start_nginx_proxy(self.procs, "nginx-proxy", self.nginx, self.opts.server_core)
-        self._measured += [pass_through, raw, raw_gc]
+        self._measured += [pass_through, raw, raw_gc, with_aiohttp]
         gw_off = self._gateway("gateway-sample-0", 0.0, server=self.opts.server)
         gw_all = self._gateway("gateway-sample-1", 1.0, server=self.opts.server)
         targets: dict[str, tuple[Server, bool]] = {
@@ -216,6 +224,7 @@ class Bench:
             "passthrough": (pass_through, False),
             "passthrough, raw ASGI handler": (raw, False),
             "passthrough, raw ASGI handler, GC tuned": (raw_gc, False),
+            "passthrough, aiohttp": (with_aiohttp, False),
             "gateway, sampling 0 %": (gw_off, True),
             "gateway, sampling 100 %": (gw_all, True),
         }
@@ -399,7 +408,7 @@ class Bench:
         return {"targets": out}
 
     def clients(self) -> dict[str, Any]:
-        """The passthrough with aiohttp and with httpx as the upstream client, taking turns (JSON answers)."""
+        """The passthrough with the gateway's client, aiohttp and httpx to the upstream, taking turns (JSON answers)."""
         servers = {
             client: start_passthrough(
                 self.procs,
@@ -409,7 +418,7 @@ class Bench:
                 server="uvicorn",
                 client=client,
             )
-            for client in ("aiohttp", "httpx")
+            for client in ("gateway", "aiohttp", "httpx")
         }
         self._measured += list(servers.values())
         out: dict[str, Any] = {}

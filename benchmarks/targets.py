@@ -185,7 +185,7 @@ def start_passthrough(
     server: str,
     raw_asgi: bool = False,
     workers: int = 1,
-    client: str = "aiohttp",
+    client: str = "gateway",
     tune_gc: bool = False,
 ) -> Server:
     port = free_port()
