@@ -34,6 +34,9 @@ from gateway.wire import DONE_EVENT, KEEPALIVE_EVENT, ChatCall, SseScanner, erro
 _log = structlog.get_logger("gateway.proxy")
 UNIT_HEADER = "x-genesis-user"
 FORCE_HEADER = "x-genesis-variant"
+READ_HEADERS = frozenset(h.encode() for h in ("authorization", "x-request-id", UNIT_HEADER, FORCE_HEADER))
+"""The request headers the proxy reads (lower-case, as ASGI gives them): the only ones decoded.
+SDKs send a dozen more (user agent, retries, platform), none of them the gateway's business."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _VARIANTS: dict[str, Variant] = {"candidate": "candidate", "baseline": "baseline"}
 

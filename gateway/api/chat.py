@@ -30,7 +30,7 @@ from litestar.openapi.spec import (
 from litestar.types import HTTPResponseBodyEvent, HTTPScope, Receive, Scope, Send
 
 from gateway.errors import PayloadTooLarge
-from gateway.proxy import Complete, Streaming
+from gateway.proxy import READ_HEADERS, Complete, Streaming
 from gateway.state import app_state
 
 _SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
@@ -43,7 +43,7 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     if cast(HTTPScope, scope)["method"] != "POST":
         raise MethodNotAllowedException(headers={"Allow": "POST"})
     state = app_state(scope["litestar_app"])
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in READ_HEADERS}
     try:
         body = await _read_body(receive, state.config.max_body_bytes)
     except PayloadTooLarge as err:
