@@ -43,15 +43,18 @@ def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 
 
 def test_event_log_writes_the_line_structlog_writes(capsys: pytest.CaptureFixture[str]) -> None:
-    """EventLog's line has the same keys, values and order as structlog's own logger's (timestamps aside)."""
+    """EventLog's line has the same keys, values and order as structlog's own logger's (timestamps aside),
+    context variables bound by the application included."""
     configure_logging("json", "info")  # here, not in a fixture: pytest swaps stderr between phases
     try:
         fields = {"request_id": "r1", "agent": "qa_agent", "status": 200, "duration_ms": 1.5, "error": None}
-        structlog.get_logger("gateway.request").info("request", **fields)
-        EventLog("gateway.request", "request").info(**fields)
+        with structlog.contextvars.bound_contextvars(tenant="acme"):
+            structlog.get_logger("gateway.request").info("request", **fields)
+            EventLog("gateway.request", "request").info(**fields)
         theirs, ours = json_lines(capsys)
     finally:
         structlog.reset_defaults()
+    assert ours["tenant"] == "acme"
     assert list(ours) == list(theirs)
     assert {k: v for k, v in ours.items() if k != "timestamp"} == {k: v for k, v in theirs.items() if k != "timestamp"}
     assert ours["event"] == "request"
