@@ -95,6 +95,8 @@ def workers_table(workers: dict[str, Any]) -> list[str]:
             round(r["rps"]),
             r.get("scaling"),
             r.get("scaling_best"),
+            None if r.get("rps_per_core") is None else round(r["rps_per_core"]),
+            r.get("per_core"),
             r["p50_ms"],
             r["p99_ms"],
             r.get("rss_mb"),
@@ -103,7 +105,8 @@ def workers_table(workers: dict[str, Any]) -> list[str]:
         ]
         for t, r in workers["targets"].items()
     ]
-    header = ["target", "workers", "req/s", "× one worker", "best round", "p50 ms", "p99 ms", "RSS per worker MB"]
+    header = ["target", "workers", "req/s", "× one worker", "best round", "req/s per busy core"]
+    header += ["× one worker per busy core", "p50 ms", "p99 ms", "RSS per worker MB"]
     header += ["cores busy per process, each round", "errors"]
     return _table(header, rows)
 

@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -371,6 +372,8 @@ class Bench:
                     # Each worker's share of a core during the run: uneven shares mean uneven connections.
                     spent = row.pop("cpu_s_per_process")
                     row["core_shares"] = sorted((round(s / self.opts.seconds, 2) for s in spent), reverse=True)
+                    busy = sum(spent) / self.opts.seconds
+                    row["rps_per_core"] = row["rps"] / busy if busy else None
                     if not warm_up:
                         rows[target].append(row)
         finally:
@@ -378,13 +381,25 @@ class Bench:
             if both and old_core:
                 self.nginx.pin(old_core)
         out = {
-            t: {**_median(rows[t]), "workers": targets[t][2], "core_shares": [r["core_shares"] for r in rows[t]]}
+            t: {
+                **_median(rows[t]),
+                "workers": targets[t][2],
+                "core_shares": [r["core_shares"] for r in rows[t]],
+                "rps_per_core": _median_of(r["rps_per_core"] for r in rows[t]),
+            }
             for t in targets
         }
         for name in ("gateway", "passthrough"):
-            ratios = [two["rps"] / one["rps"] for one, two in zip(rows[name], rows[f"{name} ×2"], strict=True)]
-            out[f"{name} ×2"]["scaling"] = statistics.median(ratios)
-            out[f"{name} ×2"]["scaling_best"] = max(ratios)
+            pairs = list(zip(rows[name], rows[f"{name} ×2"], strict=True))
+            out[f"{name} ×2"]["scaling"] = statistics.median(two["rps"] / one["rps"] for one, two in pairs)
+            out[f"{name} ×2"]["scaling_best"] = max(two["rps"] / one["rps"] for one, two in pairs)
+            # What each busy core served with two workers against one: 1.0 is scaling without contention,
+            # whatever share of the two cores wrk and nginx took from the workers.
+            out[f"{name} ×2"]["per_core"] = _median_of(
+                two["rps_per_core"] / one["rps_per_core"]
+                for one, two in pairs
+                if one["rps_per_core"] and two["rps_per_core"]
+            )
         return {"connections": 32, "targets": out}
 
     def servers(self) -> dict[str, Any]:
@@ -438,6 +453,11 @@ def _run_order(targets: dict[str, tuple[Server, bool]]) -> list[str]:
     gateways = [t for t in targets if t.startswith("gateway")]
     others = [t for t in targets if t not in gateways and t != "passthrough"]
     return [*others[:2], *gateways[:1], "passthrough", *gateways[1:], *others[2:]]
+
+
+def _median_of(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
 
 
 def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
