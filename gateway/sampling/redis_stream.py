@@ -53,12 +53,17 @@ _LINGER_S = 0.02
 _WRITE_CHUNK = 256
 """Samples per script call (each record is ~1-3 kB of JSON)."""
 _XADD_EACH = """
-for i = 3, #ARGV do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i])
+local records, from, n = ARGV[3], 1, 0
+while from <= #records do
+  local to = string.find(records, '\\n', from, true) or (#records + 1)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], string.sub(records, from, to - 1))
+  n = n + 1
+  from = to + 1
 end
-return #ARGV - 2
+return n
 """
-"""``XADD``s every record of a batch to the stream: ARGV = max length, the field, then the records."""
+"""``XADD``s every record of a batch to the stream: ARGV = max length, the field, then the records joined
+by newlines (one argument to pack instead of one per record: JSON escapes every newline inside a record)."""
 
 
 class StreamNames:
@@ -146,7 +151,7 @@ class RedisSampleQueue:
             except (msgspec.EncodeError, TypeError, ValueError):
                 self._metrics.drop(ex.agent, "encode_error")
         if payloads:
-            await self._xadd_each(keys=[self._names.stream], args=[self._max_len, FIELD, *payloads])
+            await self._xadd_each(keys=[self._names.stream], args=[self._max_len, FIELD, b"\n".join(payloads)])
 
 
 class StreamBacklog:

@@ -81,13 +81,13 @@ async def test_a_burst_is_written_as_one_entry_per_sample_in_offer_order(
     redis_client: aioredis.Redis, redis_prefix: str
 ) -> None:
     """Samples offered together are written in batches (several per script call), yet each is its own
-    stream entry, in the order offered."""
+    stream entry, in the order offered, its multi-line answer whole."""
     rig = Rig(redis_client, scoring_config(prefix=redis_prefix))
     await _enqueue(rig, 100)
-    entries = await redis_client.xrange(rig.names.stream)
-    assert [record_decoder.decode(fields[FIELD]).request_id for _, fields in entries] == [
-        f"req-{i}" for i in range(100)
-    ]
+    records = [record_decoder.decode(fields[FIELD]) for _, fields in await redis_client.xrange(rig.names.stream)]
+    assert [r.request_id for r in records] == [f"req-{i}" for i in range(100)]
+    assert {r.answer for r in records} == {exchange().answer}
+    assert "\n\n1. " in records[0].answer
     assert rig.metric("genesis_samples_dropped_total", agent="qa_agent", reason="encode_error") == 0
 
 
