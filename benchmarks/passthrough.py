@@ -93,6 +93,15 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await app.state.session.close()
 
 
+async def _body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += cast(bytes, message.get("body", b""))
+        if not message.get("more_body"):
+            return body
+
+
 @asgi("/v1/chat/completions", copy_scope=False)
 async def raw_chat(scope: Scope, receive: Receive, send: Send) -> None:
     """The same forwarding as a plain ASGI handler, the way the gateway's chat route is written."""
@@ -100,12 +109,7 @@ async def raw_chat(scope: Scope, receive: Receive, send: Send) -> None:
     session = _session(app)
     accept = next((v.decode() for k, v in scope["headers"] if k == b"accept"), "application/json")
     headers = {"content-type": "application/json", "accept": accept, "authorization": "Bearer bench"}
-    body = b""
-    while True:
-        message = await receive()
-        body += cast(bytes, message.get("body", b""))
-        if not message.get("more_body"):
-            break
+    body = await _body(receive)
     if "event-stream" not in accept:
         async with session.post(app.state.url, data=body, headers=headers) as resp:
             data = await resp.read()
@@ -184,12 +188,7 @@ async def raw_chat_gateway(scope: Scope, receive: Receive, send: Send) -> None:
     forwarder = _forwarder(scope["litestar_app"])
     accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
     stream = b"event-stream" in accept
-    body = b""
-    while True:
-        message = await receive()
-        body += cast(bytes, message.get("body", b""))
-        if not message.get("more_body"):
-            break
+    body = await _body(receive)
     answer = await forwarder.send(body, stream=stream)
     if not stream:
         try:
