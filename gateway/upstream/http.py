@@ -6,8 +6,8 @@ gateway's CPU per request in py-spy. ``python -m benchmarks.client_speed`` (sequ
 nginx on loopback, uvloop, CPU of the client's process) measured ~19 µs per JSON request and ~27
 per SSE one with ``H1Pool``, against ~102 and ~117 with aiohttp; a bare socket write and read with
 no HTTP at all costs ~11 of those 19. The whole gateway (one uvicorn worker, wrk at 16 connections,
-JSON via nginx) went from ~210-220 to ~145-150 µs of CPU per request. httpx was never in the running: a bare passthrough did ~740
-req/s with it against ~4,800 with aiohttp (docs/performance.md).
+JSON via nginx) went from ~210-220 to ~145-150 µs of CPU per request. httpx was never in the
+running: a bare passthrough did ~740 req/s with it against ~4,800 with aiohttp (docs/performance.md).
 
 This module is the only one that sees the client's exceptions; ``_translated`` maps them to
 ``gateway.errors`` (plain ``try``/``except`` on the path: a context manager per call cost ~3 µs).
