@@ -2,7 +2,9 @@
 
 The embedded home scores on the core that serves requests. Unbounded, scoring every answer halves
 the throughput (docs/performance.md). After each scoring the scorer owes the rest of the loop
-``spent × (1/share − 1)`` seconds before it may score again; it pays them by sleeping. When the
+``spent × (1/share − 1)`` seconds of CPU before it may score again; it sleeps until the loop's
+thread has spent that much on other work. (Counted in CPU, not wall time: while the machine runs
+other processes, a wall-clock sleep would pay the debt with time nobody used.) When the
 loop has nothing else to do the debt is forgiven: the scorer first yields once (``sleep(0)``,
 which polls for I/O without blocking and runs whatever is ready), and if the event-loop thread's
 CPU clock hardly moved meanwhile, no request was waiting, so an idle gateway still scores at full
@@ -49,15 +51,15 @@ class LoopShare:
             await asyncio.sleep(0)  # still let waiting requests in between two turns
             return
         self._owed += spent_s * self._others_per_own
-        loop = asyncio.get_running_loop()
         while self._owed > 0:
-            started, cpu = loop.time(), self._cpu()
+            cpu = self._cpu()
             await asyncio.sleep(0)
-            if self._cpu() - cpu < OTHERS_RAN_S:
+            ran = self._cpu() - cpu
+            if ran < OTHERS_RAN_S:
                 self._owed = 0.0  # nothing else wanted the loop: nobody is owed anything
                 return
-            self._owed -= loop.time() - started
+            self._owed -= ran
             if self._owed > 0:
-                started = loop.time()
+                cpu = self._cpu()
                 await asyncio.sleep(self._owed)
-                self._owed -= loop.time() - started
+                self._owed -= self._cpu() - cpu
