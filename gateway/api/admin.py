@@ -97,11 +97,13 @@ class AssignmentReports(BaseModel):
 
 
 def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Authenticate every admin route; writes need a read-write token."""
+    """Authenticate every admin route; writes need a read-write token, prompts and answers a content one."""
     state = connection.app.state.gateway
     admin = state.admin_tokens.authenticate(connection.headers.get("authorization"))
     if handler.opt.get("admin_write"):
         state.admin_tokens.check_write(admin)
+    if handler.opt.get("admin_content"):
+        state.admin_tokens.check_content(admin)
 
 
 def _admin(request: Request[Any, Any, Any]) -> Admin:

@@ -10,7 +10,7 @@ Promote follows the analysis: unless the current verdict is ``promote`` it is re
 unless ``force`` is given (``?force=true`` or ``{"force": true}``), which the audit note records.
 Rollback is always allowed: sending users back to the baseline is the safe direction.
 
-``/admin/experiments/{agent}/samples`` lists the scored answers behind the numbers (read token),
+``/admin/experiments/{agent}/samples`` lists the scored answers behind the numbers (content token),
 from either home of the results store: what ``export samples --url`` reads.
 """
 
@@ -32,6 +32,8 @@ from gateway.state import state_of
 
 _WRITE = {"admin_write": True}
 """The route option ``admin_guard`` reads to demand a read-write token."""
+_CONTENT = {"admin_content": True}
+"""The route option ``admin_guard`` reads to demand a token that may read prompts and answers."""
 
 
 class AnalysisOff(GatewayError):
@@ -105,14 +107,15 @@ async def show_experiment(request: Request[Any, Any, Any], agent: FromPath[str])
     return await _service(request).evaluate(agent)
 
 
-@get("/{agent:str}/samples", summary="One agent's last scored answers")
+@get("/{agent:str}/samples", summary="One agent's last scored answers", opt=_CONTENT)
 async def samples(
     request: Request[Any, Any, Any], agent: FromPath[str], limit: FromQuery[int | None] = None
 ) -> SampleList:
     """The scored answers the results store keeps for the agent (``scoring.keep_last``, within
     ``scoring.retention_s``), newest first, each with its prompt, answer and scores: what
     ``genesis-gateway export samples --url`` turns into training data. Prompts and answers were
-    redacted when they were sampled."""
+    redacted when they were sampled; reading them needs an admin token with access ``content``
+    (or ``rw``): a read-only one gets 403."""
     state = state_of(request)
     if state.results is None:
         raise AnalysisOff("no scored samples: this gateway has no results store", code="analysis_off")

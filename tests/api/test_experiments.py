@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway.app import build_state, create_app
 from tests.experiments.helpers import experiment_config
-from tests.experiments.served import AGENT, RO, SETTINGS, Served, served_gateway
+from tests.experiments.served import AGENT, CONTENT, RO, RW, SETTINGS, Served, served_gateway
 from tests.support.servers import free_port, serve_app
 
 
@@ -63,19 +63,27 @@ def test_unknown_agent_is_404(served: Served) -> None:
 
 
 def test_samples_are_the_agents_scored_answers_newest_first(served: Served) -> None:
-    """A read token lists the kept scored answers, newest first, as many as ``limit`` asks."""
+    """A content token lists the kept scored answers, newest first, as many as ``limit`` asks."""
     assert served.call("GET", f"/admin/experiments/{AGENT}/samples", token=None).status_code == 401
-    answer = served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=3", token=RO)
+    answer = served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=3", token=CONTENT)
     assert answer.status_code == 200
     data = answer.json()["data"]
     assert len(data) == 3
     assert [d["record"]["request_id"] for d in data] == [f"{AGENT}-baseline-{i}" for i in (199, 198, 197)]
     assert {"record", "dimensions", "overall", "passed", "scored_at"} <= set(data[0])
-    everything = served.call("GET", f"/admin/experiments/{AGENT}/samples", token=RO).json()["data"]
+    everything = served.call("GET", f"/admin/experiments/{AGENT}/samples", token=RW).json()["data"]
     assert len(everything) == 400
-    assert served.call("GET", "/admin/experiments/qa_agent/samples", token=RO).json()["data"] == []
-    assert served.call("GET", "/admin/experiments/nobody/samples", token=RO).status_code == 404
-    assert served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=0", token=RO).status_code == 400
+    assert served.call("GET", "/admin/experiments/qa_agent/samples", token=CONTENT).json()["data"] == []
+    assert served.call("GET", "/admin/experiments/nobody/samples", token=CONTENT).status_code == 404
+    assert served.call("GET", f"/admin/experiments/{AGENT}/samples?limit=0", token=CONTENT).status_code == 400
+
+
+def test_a_read_only_token_sees_the_figures_but_not_the_prompts_and_answers(served: Served) -> None:
+    """Samples hold user content: a read-only (dashboard) token gets 403 there, and the A/B figures still."""
+    refused = served.call("GET", f"/admin/experiments/{AGENT}/samples", token=RO)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "content_not_allowed"
+    assert served.call("GET", f"/admin/experiments/{AGENT}", token=RO).status_code == 200
 
 
 def test_writes_need_a_read_write_token(served: Served) -> None:

@@ -134,7 +134,7 @@ def test_url_exports_what_an_embedded_gateway_scored(tmp_path: Path) -> None:
             },
         }
     )
-    state = build_state(Settings(admin_tokens="ml:export-ro-token:ro"), config, registry=CollectorRegistry())
+    state = build_state(Settings(admin_tokens="ml:export-token:content"), config, registry=CollectorRegistry())
     questions = ["How do I test async code?", "How do I mock a clock?", "What is a fixture?"]
     with serve_app(create_app(state)) as url:
         client = Mistral(api_key="unused", server_url=url)
@@ -144,11 +144,11 @@ def test_url_exports_what_an_embedded_gateway_scored(tmp_path: Path) -> None:
             answers[question] = reply.choices[0].message.content
         deadline = time.monotonic() + 10
         path = f"{url}/admin/experiments/qa_agent/samples"
-        headers = {"authorization": "Bearer export-ro-token"}
+        headers = {"authorization": "Bearer export-token"}
         while len(httpx2.get(path, headers=headers).json()["data"]) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         out = tmp_path / "train.jsonl"
-        args = ["--url", url, "--token", "export-ro-token", "--agent", "qa_agent", "--format", "mistral-ft"]
+        args = ["--url", url, "--token", "export-token", "--agent", "qa_agent", "--format", "mistral-ft"]
         result = CliRunner().invoke(app, ["export", "samples", *args, "--out", str(out)])
         refused = CliRunner().invoke(app, ["export", "samples", "--url", url, "--agent", "qa_agent"], env={})
     assert result.exit_code == 0, result.output

@@ -21,8 +21,8 @@ from gateway.state import GatewayState
 from tests.experiments.helpers import experiment_config
 from tests.support.servers import serve_app
 
-RW, RO = "ab-test-rw-token", "ab-test-ro-token"
-SETTINGS = Settings(admin_tokens=f"alice:{RW}:rw,grafana:{RO}:ro")
+RW, RO, CONTENT = "ab-test-rw-token", "ab-test-ro-token", "ab-test-content-token"
+SETTINGS = Settings(admin_tokens=f"alice:{RW}:rw,grafana:{RO}:ro,ml:{CONTENT}:content")
 AGENT = "support_agent"
 
 

@@ -29,6 +29,18 @@ def test_named_tokens_carry_names_and_rights() -> None:
         AdminTokens.check_write(grafana)
 
 
+def test_prompts_and_answers_need_a_content_or_read_write_token() -> None:
+    """Access ``content`` reads user content without writing; ``ro`` reads neither; ``rw`` and the single token both."""
+    tokens = AdminTokens.from_env("s3cret", "ml:ml-token:content,grafana:ro-token:ro,alice:rw-token:rw")
+    ml, grafana = tokens.authenticate("Bearer ml-token"), tokens.authenticate("Bearer ro-token")
+    for reader in (ml, tokens.authenticate("Bearer rw-token"), tokens.authenticate("Bearer s3cret")):
+        AdminTokens.check_content(reader)
+    with pytest.raises(Forbidden, match="prompts and answers"):
+        AdminTokens.check_content(grafana)
+    with pytest.raises(Forbidden, match="read-only"):
+        AdminTokens.check_write(ml)
+
+
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer wrong"])
 def test_missing_or_unknown_tokens_are_401(header: str | None) -> None:
     """No header, another scheme or an unknown token is refused with 401."""
