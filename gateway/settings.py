@@ -8,6 +8,7 @@ listen address) come from ``GATEWAY_*`` environment variables and override the f
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from enum import StrEnum
@@ -91,6 +92,29 @@ class Route(_Frozen):
     upstream: str = Field(min_length=1)
 
 
+MAX_ROLLOUT_STEPS = 20
+
+
+class RolloutRequest(_Frozen):
+    """What an operator asks for: the shares to go through, and the time between two steps."""
+
+    steps: tuple[float, ...] = Field(min_length=1, max_length=MAX_ROLLOUT_STEPS)
+    """Candidate shares in percent, strictly increasing, each within 0–100; the first applies at once."""
+    interval_s: float = Field(gt=0, le=30 * 86_400)
+    """Seconds between two steps."""
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing_percentages(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
+        for share in steps:
+            if not 0 <= share <= 100:
+                raise ValueError(f"every step must be a share within 0–100 %, not {share}")
+        for before, after in itertools.pairwise(steps):
+            if after <= before:
+                raise ValueError(f"steps must be strictly increasing: {after} follows {before}")
+        return steps
+
+
 class AgentConfig(_Frozen):
     """One agent's experiment: its fine-tuned candidate against its baseline."""
 
@@ -110,7 +134,21 @@ class AgentConfig(_Frozen):
     """Serve the baseline when the candidate's upstream fails before answering."""
     overrides: dict[str, Variant] = Field(default_factory=dict)
     """Unit ids pinned to a variant whatever the share."""
+    rollout: RolloutRequest | None = None
+    """A staged rollout to start with the agent's flags: ``{steps: [5, 25, 50, 100], interval_s: 1800}``.
+    Its first step is the candidate share (so ``candidate_share`` is left out), and the gateway
+    steps through the rest, held by the A/B gate like one started with ``flags rollout``. Like every
+    flag in the file it seeds the agent's flags when they are first created: with Redis, flags
+    already there (changed at run time) win, and a schedule started or stopped at run time stays so."""
     description: str = ""
+
+    @model_validator(mode="after")
+    def _rollout_sets_the_share(self) -> AgentConfig:
+        if self.rollout is not None and "candidate_share" in self.model_fields_set:
+            raise ValueError("give either candidate_share or rollout: a rollout's first step is the share")
+        if self.rollout is not None and not self.enabled:
+            raise ValueError("a killed agent (enabled: false) cannot start a rollout")
+        return self
 
 
 class Price(_Frozen):

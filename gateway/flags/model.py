@@ -12,6 +12,9 @@ from gateway.flags.schedule import RolloutPlan
 from gateway.routing.assign import Splitter, share_to_threshold
 from gateway.settings import AgentConfig, Variant
 
+CONFIG_ACTOR = "config"
+"""Who started a rollout that the config file declares."""
+
 _BOOKKEEPING = {"version", "updated_at"}
 
 MAX_OVERRIDES = 10_000
@@ -47,15 +50,20 @@ class AgentFlags(BaseModel):
         )
 
     @classmethod
-    def from_config(cls, agent: str, cfg: AgentConfig) -> AgentFlags:
-        """The initial flags of an agent, as the YAML file states them."""
+    def from_config(cls, agent: str, cfg: AgentConfig, *, now: float = 0.0) -> AgentFlags:
+        """The initial flags of an agent, as the YAML file states them; a ``rollout`` there starts at ``now``."""
+        share, plan = cfg.candidate_share, None
+        if cfg.rollout is not None:
+            plan = RolloutPlan.start(cfg.rollout, now=now, actor=CONFIG_ACTOR)
+            share = plan.share
         return cls(
             agent=agent,
             enabled=cfg.enabled,
-            candidate_share=cfg.candidate_share,
+            candidate_share=share,
             sample_rate=cfg.sample_rate,
             overrides=dict(cfg.overrides),
             salt=cfg.salt or agent,
+            rollout=plan if plan is not None and len(plan.steps) > 1 else None,  # one step is just a share
         )
 
 

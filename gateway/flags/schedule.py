@@ -6,33 +6,11 @@ like the share itself; the rollout controller (``gateway.flags.rollout``) carrie
 
 from __future__ import annotations
 
-import itertools
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from gateway.settings import RolloutRequest
 
-MAX_STEPS = 20
-
-
-class RolloutRequest(BaseModel):
-    """What an operator asks for: the shares to go through, and the time between two steps."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    steps: tuple[float, ...] = Field(min_length=1, max_length=MAX_STEPS)
-    """Candidate shares in percent, strictly increasing, each within 0–100; the first applies at once."""
-    interval_s: float = Field(gt=0, le=30 * 86_400)
-    """Seconds between two steps."""
-
-    @field_validator("steps")
-    @classmethod
-    def _increasing_percentages(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
-        for share in steps:
-            if not 0 <= share <= 100:
-                raise ValueError(f"every step must be a share within 0–100 %, not {share}")
-        for before, after in itertools.pairwise(steps):
-            if after <= before:
-                raise ValueError(f"steps must be strictly increasing: {after} follows {before}")
-        return steps
+__all__ = ["RolloutPlan", "RolloutRequest"]  # the request is a config type too (an agent's ``rollout``)
 
 
 class RolloutPlan(BaseModel):

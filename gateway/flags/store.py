@@ -55,9 +55,10 @@ class FlagStore(Protocol):
         ...
 
 
-def flags_from_config(config: GatewayConfig) -> dict[str, AgentFlags]:
-    """Every agent's initial flags."""
-    return {name: AgentFlags.from_config(name, cfg) for name, cfg in config.agents.items()}
+def flags_from_config(config: GatewayConfig, *, now: float | None = None) -> dict[str, AgentFlags]:
+    """Every agent's initial flags; a rollout in the file starts ``now`` (the clock's time by default)."""
+    at = time.time() if now is None else now
+    return {name: AgentFlags.from_config(name, cfg, now=at) for name, cfg in config.agents.items()}
 
 
 def unknown_agent(agent: str) -> NotFound:
