@@ -229,7 +229,8 @@ class JudgeSettings(_Frozen):
     model: str | None = None
     """Model id of the judge on that upstream; its price comes from ``prices``."""
     requests_per_s: float = Field(default=1.0, gt=0)
-    """Judge calls per second, per worker process; samples over the rate get heuristic scores only."""
+    """Judge calls per second, shared by every worker through Redis (per process in the embedded home);
+    samples over the rate get heuristic scores only."""
     burst: int = Field(default=5, ge=1)
     daily_budget_usd: float = Field(default=5.0, ge=0)
     """Judge spend per agent per UTC day (shared by all workers through Redis); over it, heuristics only."""

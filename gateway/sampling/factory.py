@@ -19,7 +19,15 @@ from gateway.exchange import DiscardSink, SampleSink
 from gateway.flags.health import RedisHealth
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
 from gateway.sampling.feedback import FeedbackDesk
-from gateway.sampling.judge import JudgeRunner, MemorySpendLedger, RedisSpendLedger, SpendLedger, UpstreamJudgeModel
+from gateway.sampling.judge import (
+    JudgeRate,
+    JudgeRunner,
+    MemorySpendLedger,
+    RedisSpendLedger,
+    RedisTokenBucket,
+    SpendLedger,
+    UpstreamJudgeModel,
+)
 from gateway.sampling.memory import MemorySampleQueue
 from gateway.sampling.queue import BacklogMonitor, SampleQueue
 from gateway.sampling.redact import Redactor
@@ -75,8 +83,10 @@ def build_worker(
     store: ScoreStore,
     upstreams: Mapping[str, Upstream],
     ledger: SpendLedger,
+    *,
+    rate: JudgeRate | None = None,
 ) -> ScoringWorker:
-    """The scorers of the config, with the judge when enabled."""
+    """The scorers of the config, with the judge when enabled (``rate``: its shared bucket, else one per process)."""
     settings = config.scoring
     judge: JudgeRunner | None = None
     if settings.judge.enabled and settings.judge.upstream and settings.judge.model:
@@ -84,7 +94,7 @@ def build_worker(
             upstreams[settings.judge.upstream], settings.judge.model, config.prices.get(settings.judge.model)
         )
         judged = Composite(settings.scorers.model_copy(update={"judge": settings.judge.rubric}), judge_model=model)
-        judge = JudgeRunner(judged, settings.judge, ledger, metrics)
+        judge = JudgeRunner(judged, settings.judge, ledger, metrics, rate)
     return ScoringWorker(composite=Composite(settings.scorers), store=store, metrics=metrics, judge=judge)
 
 
@@ -157,7 +167,9 @@ def build_consumers(
     settings = config.scoring
     metrics = ScoringMetrics(registry)
     store = RedisScoreStore(redis, settings)
-    worker = build_worker(config, metrics, store, upstreams, RedisSpendLedger(redis, settings.key_prefix))
+    ledger = RedisSpendLedger(redis, settings.key_prefix)
+    rate = RedisTokenBucket(redis, settings.key_prefix, settings.judge.requests_per_s, settings.judge.burst)
+    worker = build_worker(config, metrics, store, upstreams, ledger, rate=rate)
     consumers: list[Service] = [
         StreamConsumer(
             redis,

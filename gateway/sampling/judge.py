@@ -1,11 +1,13 @@
 """The LLM judge for online scoring: its model call through a gateway upstream, a rate limit, a budget.
 
-The judge is off unless ``scoring.judge.enabled``. When on, a sample is judged only if this
-process's token bucket has a token and the agent's spend today (UTC) is under the daily budget;
+The judge is off unless ``scoring.judge.enabled``. When on, a sample is judged only if the
+judge's token bucket has a token and the agent's spend today (UTC) is under the daily budget;
 otherwise — and when the judge fails — the sample gets the heuristic score, and the reason is
-counted in ``genesis_scoring_errors_total``. Spend is kept in a ``SpendLedger``: in memory for the
-embedded home, in Redis (``<prefix>judge:spend:<day>:<agent>``, INCRBYFLOAT, two-day TTL) when
-several workers share the budget. The rate limit is per process: total rate = rate x workers.
+counted in ``genesis_scoring_errors_total``. Spend is kept in a ``SpendLedger`` and tokens in a
+``JudgeRate``, each in memory for the embedded home and in Redis when several workers share them:
+the budget as ``<prefix>judge:spend:<day>:<agent>`` (INCRBYFLOAT, two-day TTL), the rate as one
+bucket ``<prefix>judge:rate`` refilled by a script on Redis's clock, so that ``requests_per_s`` is
+the judge's rate whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -73,14 +75,20 @@ class RedisSpendLedger:
             await pipe.execute()
 
 
+class JudgeRate(Protocol):
+    """Tokens for judge calls: ``take`` says at once whether this sample may be judged."""
+
+    async def take(self) -> bool: ...
+
+
 class TokenBucket:
-    """``rate`` tokens per second up to ``burst``; ``take`` never waits."""
+    """``rate`` tokens per second up to ``burst``, in this process; ``take`` never waits."""
 
     def __init__(self, rate: float, burst: int):
         self._rate, self._burst = rate, float(burst)
         self._tokens, self._at = float(burst), time.monotonic()
 
-    def take(self) -> bool:
+    async def take(self) -> bool:
         now = time.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
         self._at = now
@@ -88,6 +96,35 @@ class TokenBucket:
             return False
         self._tokens -= 1.0
         return True
+
+
+_TAKE = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = math.min(burst, (tonumber(state[1]) or burst) + (now - (tonumber(state[2]) or now)) * rate)
+local taken = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return taken
+"""
+
+
+class RedisTokenBucket:
+    """The same bucket shared by every worker: refilled and taken from in one script, on Redis's clock."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, rate: float, burst: int):
+        self._key = prefix + "judge:rate"
+        self._args = (repr(rate), str(burst))
+        self._script = redis.register_script(_TAKE)
+
+    async def take(self) -> bool:
+        return bool(await self._script(keys=[self._key], args=list(self._args)))
 
 
 class UpstreamJudgeModel:
@@ -125,10 +162,11 @@ class JudgeRunner:
         settings: JudgeSettings,
         ledger: SpendLedger,
         metrics: ScoringMetrics,
+        rate: JudgeRate | None = None,
     ):
         self._composite = composite
         self._budget = settings.daily_budget_usd
-        self._bucket = TokenBucket(settings.requests_per_s, settings.burst)
+        self._bucket = rate if rate is not None else TokenBucket(settings.requests_per_s, settings.burst)
         self._ledger = ledger
         self._metrics = metrics
 
@@ -137,7 +175,7 @@ class JudgeRunner:
         if await self._ledger.spent(sample.agent, day) >= self._budget:
             self._metrics.errors.labels("judge_budget").inc()
             return None
-        if not self._bucket.take():
+        if not await self._bucket.take():
             self._metrics.errors.labels("judge_rate").inc()
             return None
         try:
