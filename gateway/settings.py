@@ -257,8 +257,11 @@ class ScoringSettings(_Frozen):
     """The scorers, per-agent profiles and pass threshold — the same settings the benchmark uses.
     Its ``judge`` must stay empty: the online judge is configured under ``judge`` below."""
     judge: JudgeSettings = JudgeSettings()
-    queue_max_size: int = Field(default=10_000, ge=1)
-    """Samples waiting in this process (memory queue, or not yet written to Redis); beyond it, dropped."""
+    queue_max_size: int | None = Field(default=None, ge=1)
+    """Samples waiting in this process (memory queue, or not yet written to Redis); beyond it, dropped.
+    Left out: 1,000 in the embedded home, where each waits whole (prompt and answer) for the in-process
+    scorer held to its CPU share, and 10,000 with Redis, where they wait a few ms for the next batched
+    write (and as many request ids for the index's next flush)."""
     concurrency: int = Field(default=1, ge=1, le=64)
     """Scoring loops per process (useful when the judge's latency dominates)."""
     embedded_cpu_share: float = Field(default=0.1, gt=0, le=1)
@@ -300,6 +303,12 @@ class ScoringSettings(_Frozen):
     """Longest wait of a worker's read on an empty stream."""
     redis_timeout_s: float = Field(default=2.0, gt=0)
     """Socket timeout of scoring's Redis calls, so a hung Redis drops samples instead of piling them up."""
+
+    def queue_limit(self, *, redis: bool) -> int:
+        """``queue_max_size``, or the default of the home (``redis``: the Redis home)."""
+        if self.queue_max_size is not None:
+            return self.queue_max_size
+        return 10_000 if redis else 1_000
 
     @model_validator(mode="after")
     def _judge_in_one_place(self) -> ScoringSettings:

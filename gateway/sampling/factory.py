@@ -120,7 +120,7 @@ def build_scoring(
         return ScoringParts(sink=DiscardSink(), index=index, results=results, feedback=feedback)
     worker = build_worker(config, scoring_metrics, results, upstreams, MemorySpendLedger())
     queue = MemorySampleQueue(
-        max_size=settings.queue_max_size,
+        max_size=settings.queue_limit(redis=False),
         worker=worker,
         redact=redact,
         sampler_metrics=sampler_metrics,

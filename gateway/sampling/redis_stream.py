@@ -83,7 +83,7 @@ class RedisSampleQueue:
         self._redis = redis
         self._names = StreamNames(settings)
         self._max_len = settings.stream_max_len
-        self._cap = settings.queue_max_size
+        self._cap = settings.queue_limit(redis=True)
         self._redact = redact
         self._metrics = metrics
         self._items: deque[Exchange] = deque()

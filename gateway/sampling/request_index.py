@@ -110,7 +110,7 @@ class RedisRequestIndex:
         self._prefix = settings.key_prefix + "req:"
         self._ttl = max(1, math.ceil(settings.index_ttl_s))
         self._slice = max(1, math.ceil(self._ttl / _SLICES))
-        self._cap = settings.queue_max_size
+        self._cap = settings.queue_limit(redis=True)
         self._pending: dict[str, str] = {}
         self._inflight: dict[str, str] = {}
         self._lost = metrics.index_lost

@@ -44,7 +44,9 @@ def test_scoring_can_be_switched_off() -> None:
 def test_existing_configs_load_with_scoring_defaults() -> None:
     """A config without a scoring section gets the documented defaults."""
     settings = scoring_config().scoring.model_copy(update={"key_prefix": "genesis:"})
-    assert settings.queue_max_size == 10_000 and settings.redaction.emails and not settings.judge.enabled
+    assert settings.queue_limit(redis=False) == 1_000 and settings.queue_limit(redis=True) == 10_000
+    assert ScoringSettings(queue_max_size=50).queue_limit(redis=False) == 50
+    assert settings.redaction.emails and not settings.judge.enabled
 
 
 @pytest.mark.parametrize(
