@@ -159,6 +159,13 @@ async def _gateway_lifespan(app: Litestar) -> AsyncIterator[None]:
         await app.state.forwarder.pool.close()
 
 
+async def _whole(answer: Answer) -> bytes:
+    try:
+        return await answer.read()
+    finally:
+        answer.release()
+
+
 async def _relay(answer: Answer) -> AsyncIterator[bytes]:
     try:
         async for piece in answer.pieces():
@@ -174,10 +181,7 @@ async def chat_gateway(request: Request[Any, Any, Any]) -> Response[bytes] | Str
     stream = "event-stream" in request.headers.get("accept", "")
     answer = await forwarder.send(await request.body(), stream=stream)
     if not stream:
-        try:
-            data = await answer.read()
-        finally:
-            answer.release()
+        data = await _whole(answer)
         return Response(data, status_code=answer.status, media_type=answer.headers.get("content-type"))
     return Stream(_relay(answer), status_code=answer.status, media_type="text/event-stream")
 
@@ -191,10 +195,7 @@ async def raw_chat_gateway(scope: Scope, receive: Receive, send: Send) -> None:
     body = await _body(receive)
     answer = await forwarder.send(body, stream=stream)
     if not stream:
-        try:
-            data = await answer.read()
-        finally:
-            answer.release()
+        data = await _whole(answer)
         start = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": answer.status, "headers": start})
         await send({"type": "http.response.body", "body": data, "more_body": False})

@@ -136,10 +136,6 @@ class BufferedLineLoggerFactory:
         return self._logger
 
 
-def _json_tail() -> list[Any]:
-    return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(_dumps)]
-
-
 def _json_line_stamp(processors: tuple[Any, ...]) -> UtcTimestamp | None:
     """The timestamper of ``configure_logging``'s JSON chain when ``processors`` is that chain, else None."""
     if len(processors) != 5:
@@ -169,7 +165,11 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: s
         UtcTimestamp(),
     ]
     if use_json:
-        processors = [*shared, *_json_tail()]
+        processors = [
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(_dumps),
+        ]
         factory: Any = BufferedLineLoggerFactory(sys.stderr.buffer)
     else:
         processors = [*shared, structlog.dev.ConsoleRenderer()]

@@ -3,9 +3,10 @@
 ``offer`` appends the finished ``Exchange`` itself (nothing is copied or encoded on the request
 path) and wakes the workers; past ``queue_max_size`` the sample is dropped and counted. The worker
 tasks redact and score one sample at a time and, between samples, leave the event loop to the
-requests for as long as ``embedded_cpu_share`` asks while any are waiting (``LoopShare``). There is no redelivery in memory: a sample whose scoring raises is counted as
-an error and a dead letter (its content is not logged), and samples still waiting at shutdown are
-counted as dropped (``shutdown``).
+requests for as long as ``embedded_cpu_share`` asks while any are waiting (``LoopShare``). There
+is no redelivery in memory: a sample whose scoring raises is counted as an error and a dead letter
+(its content is not logged), and samples still waiting at shutdown are counted as dropped
+(``shutdown``).
 """
 
 from __future__ import annotations
