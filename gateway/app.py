@@ -166,6 +166,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await state.flags.close()
         for upstream in state.upstreams.values():
             await upstream.close()
+        state.metrics.tallies.flush()  # the last second's counts, for the multiprocess files
 
 
 def _error_response(err: GatewayError) -> Response[bytes]:

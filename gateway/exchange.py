@@ -11,10 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prometheus_client import Counter
-
 from gateway.logging import EventLog
 from gateway.metrics import TrafficMetrics
+from gateway.metrics.tally import TalliedCounter
 
 NONE = "none"
 
@@ -79,7 +78,7 @@ class Observer:
         """Notes every agent exchange's request id for feedback (memory only, never waits)."""
         self._log = EventLog("gateway.request", "request")
         self._series: dict[tuple[str, str, str], _Series] = {}
-        """Labelled children per (agent, variant, model): ``labels()`` takes a lock and builds a key per call.
+        """Tallies per (agent, variant, model), made once: ``labels()`` takes a lock and builds a key per call.
         Bounded: agents and models come from the config, unknown ones are refused before they are metered."""
 
     def record(self, ex: Exchange) -> None:
@@ -89,6 +88,7 @@ class Observer:
                 self._metrics, ex.agent, ex.variant, ex.model
             )
         series.count(ex)
+        self._metrics.tallies.updated()
         self._log.info(
             request_id=ex.request_id,
             agent=ex.agent,
@@ -110,7 +110,7 @@ class Observer:
 
 
 class _Series:
-    """The metric children of one (agent, variant, model), looked up once."""
+    """The metric tallies of one (agent, variant, model), looked up once."""
 
     __slots__ = (
         "_labels",
@@ -127,18 +127,20 @@ class _Series:
     def __init__(self, metrics: TrafficMetrics, agent: str, variant: str, model: str):
         self._metrics = metrics
         self._labels = (agent, variant, model)
-        self._requests: dict[int, Counter] = {}
-        self.duration = metrics.duration.labels(agent, variant, model)
-        self.ttft = metrics.ttft.labels(agent, variant, model)
-        self.input_tokens = metrics.tokens.labels(agent, variant, model, "input")
-        self.output_tokens = metrics.tokens.labels(agent, variant, model, "output")
-        self.cost = metrics.cost.labels(agent, variant, model)
-        self.overhead = metrics.overhead.labels(agent) if agent != NONE else None
+        self._requests: dict[int, TalliedCounter] = {}
+        tallies = metrics.tallies
+        self.duration = tallies.histogram(metrics.duration.labels(agent, variant, model))
+        self.ttft = tallies.histogram(metrics.ttft.labels(agent, variant, model))
+        self.input_tokens = tallies.counter(metrics.tokens.labels(agent, variant, model, "input"))
+        self.output_tokens = tallies.counter(metrics.tokens.labels(agent, variant, model, "output"))
+        self.cost = tallies.counter(metrics.cost.labels(agent, variant, model))
+        self.overhead = tallies.histogram(metrics.overhead.labels(agent)) if agent != NONE else None
 
     def count(self, ex: Exchange) -> None:
         requests = self._requests.get(ex.status)
         if requests is None:
-            requests = self._requests[ex.status] = self._metrics.requests.labels(*self._labels, ex.status_class)
+            child = self._metrics.requests.labels(*self._labels, ex.status_class)
+            requests = self._requests[ex.status] = self._metrics.tallies.counter(child)
         requests.inc()
         self.duration.observe(ex.duration_s)
         if self.overhead is not None:

@@ -17,7 +17,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import structlog
-from prometheus_client import Counter
 
 from gateway.auth import KeyRing
 from gateway.errors import BadRequest, Forbidden, GatewayError, UpstreamError
@@ -26,6 +25,7 @@ from gateway.flags.counts import AssignmentCounter, MemoryAssignmentCounter
 from gateway.flags.model import AgentFlags
 from gateway.flags.store import FlagStore
 from gateway.metrics import TrafficMetrics
+from gateway.metrics.tally import TalliedCounter
 from gateway.routing.table import AgentTarget, Endpoint, RouteTable
 from gateway.settings import Variant
 from gateway.upstream.base import Payload, StreamHandle, UpstreamReply
@@ -96,8 +96,8 @@ class ChatProxy:
         self._chance = chance
         self._heartbeat_s = keepalive_s or None
         self._counter = counter if counter is not None else MemoryAssignmentCounter()
-        self._assignment_series: dict[tuple[str, str, str], Counter] = {}
-        """Labelled children of the assignment counter, looked up once (bounded: config agents x variants x reasons)."""
+        self._assignment_series: dict[tuple[str, str, str], TalliedCounter] = {}
+        """Tallies of the assignment counter, made once (bounded: config agents x variants x reasons)."""
 
     async def handle(self, headers: Mapping[str, str], raw: bytes) -> Complete | Streaming:
         """Answer one request; a ``GatewayError`` leaves here already recorded, carrying its headers."""
@@ -269,12 +269,13 @@ class ChatProxy:
             ex.cost_usd = endpoint.cost(facts.input_tokens, facts.output_tokens)
             # Recorded by ``Streaming.sent`` once the response's last write is done.
 
-    def _assigned(self, agent: str, variant: str, reason: str) -> Counter:
+    def _assigned(self, agent: str, variant: str, reason: str) -> TalliedCounter:
         key = (agent, variant, reason)
-        child = self._assignment_series.get(key)
-        if child is None:
-            child = self._assignment_series[key] = self._metrics.assignments.labels(agent, variant, reason)
-        return child
+        tally = self._assignment_series.get(key)
+        if tally is None:
+            child = self._metrics.assignments.labels(agent, variant, reason)
+            tally = self._assignment_series[key] = self._metrics.tallies.counter(child)
+        return tally
 
     def _use_fallback(self, ex: Exchange, fallback: Endpoint, payload: Payload) -> None:
         ex.fallback, ex.model = True, fallback.model

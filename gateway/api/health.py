@@ -32,5 +32,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 @get("/metrics", summary="Prometheus metrics", include_in_schema=True)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Every metric of this process (or of all workers, in multiprocess mode)."""
-    body, content_type = render_metrics(state_of(request).registry)
+    state = state_of(request)
+    state.metrics.tallies.flush()  # multiprocess mode reads the shared files, not this registry
+    body, content_type = render_metrics(state.registry)
     return Response(body, media_type=content_type)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from gateway.metrics.tally import Tallies
+
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1)
@@ -19,9 +21,10 @@ _MODEL_LABELS = ("agent", "variant", "model")
 
 
 class TrafficMetrics:
-    """The request path's metrics."""
+    """The request path's metrics; per-request updates go through ``tallies`` (``gateway.metrics.tally``)."""
 
     def __init__(self, registry: CollectorRegistry):
+        self.tallies = Tallies(registry)
         self.requests = Counter(
             "genesis_requests",
             "Chat requests answered, by agent, assigned variant, serving model and status class.",

@@ -10,6 +10,7 @@ path, in the queue's writer or worker.
 from __future__ import annotations
 
 import structlog
+from prometheus_client import Counter
 
 from gateway.exchange import Exchange
 from gateway.metrics.quality import SamplerMetrics
@@ -22,12 +23,16 @@ class Sampler:
     def __init__(self, queue: SampleQueue, metrics: SamplerMetrics):
         self._queue = queue
         self._metrics = metrics
-        self._offered = metrics.offered
+        self._offered: dict[str, Counter] = {}
+        """The offered counter's child per agent, looked up once (agents come from the config)."""
         self._log = structlog.get_logger("gateway.sampling")
 
     def offer(self, exchange: Exchange) -> None:
         try:
-            self._offered.labels(exchange.agent).inc()
+            offered = self._offered.get(exchange.agent)
+            if offered is None:
+                offered = self._offered[exchange.agent] = self._metrics.offered.labels(exchange.agent)
+            offered.inc()
             self._queue.offer(exchange)
         except Exception as exc:  # the sink must never fail a request that already succeeded
             self._log.warning("sample not offered", request_id=exchange.request_id, error=type(exc).__name__)

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from gateway.metrics.tally import FLUSH_S
 from tests.support.servers import ROOT, free_port, run_process
 
 GOOD = """
@@ -129,9 +130,18 @@ def test_serve_with_a_missing_config_exits_2(tmp_path: Path) -> None:
     assert "cannot read" in result.stderr
 
 
+def _requests_counted(metrics: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('genesis_requests_total{agent="support_agent"')
+    )
+
+
 @pytest.mark.slow
 def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) -> None:
-    """serve --workers 2 answers chat, /metrics counts every request whichever worker served it, JSON logs, no prompt."""
+    """serve --workers 2 answers chat, /metrics counts every request whichever worker served it (within FLUSH_S of
+    its answer), JSON logs, no prompt."""
     with served_workers(tmp_path, 2) as (proc, base):
         body = {"model": "support_agent", "messages": [{"role": "user", "content": SECRET_PROMPT}]}
         for i in range(12):
@@ -139,15 +149,14 @@ def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) 
             resp = httpx2.post(base + "/v1/chat/completions", json=body, headers={"x-genesis-user": f"u{i}"})
             assert resp.status_code == 200
             assert resp.headers["x-genesis-agent"] == "support_agent"
-        metrics = httpx2.get(base + "/metrics").text
+        totals = [_requests_counted(httpx2.get(base + "/metrics").text)]
+        deadline = time.monotonic() + 10 * FLUSH_S
+        while totals[-1] < 12 and time.monotonic() < deadline:  # each worker flushes its tallies within FLUSH_S
+            time.sleep(0.1)
+            totals.append(_requests_counted(httpx2.get(base + "/metrics").text))
         proc.terminate()
         log = proc.communicate(timeout=15)[0].decode()
-    total = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith('genesis_requests_total{agent="support_agent"')
-    )
-    assert total == 12
+    assert totals[-1] == 12, totals
     events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     requests = [e for e in events if e.get("event") == "request"]
     assert len(requests) == 12, log
