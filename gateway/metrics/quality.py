@@ -63,9 +63,15 @@ class SamplerMetrics:
             "at shutdown); feedback on them gets 404.",
             registry=registry,
         )
+        self._dropped: dict[tuple[str, str], Counter] = {}
+        """The dropped counter's children, looked up once (agents of the config x reasons): a sampler
+        that cannot keep up drops on the request path, once per request."""
 
     def drop(self, agent: str, reason: str, count: int = 1) -> None:
-        self.dropped.labels(agent, reason).inc(count)
+        child = self._dropped.get((agent, reason))
+        if child is None:
+            child = self._dropped[(agent, reason)] = self.dropped.labels(agent, reason)
+        child.inc(count)
 
 
 class ScoringMetrics:
