@@ -8,7 +8,7 @@ requests — a non-blocking offer to the sample sink (online scoring owns what h
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.logging import EventLog
@@ -46,7 +46,6 @@ class Exchange:
     sampled: bool = False
     messages: list[Any] | None = None
     answer: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def status_class(self) -> str:
