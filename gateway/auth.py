@@ -1,8 +1,10 @@
 """Who is calling: agent keys (``Authorization: Bearer``) mapped to the agents they may call.
 
 Keys come from environment variables named in the config, are hashed once at start and compared
-by digest, so the request path does one SHA-256 and one dict lookup. With no keys configured the
-gateway is open, which is what the embedded demo wants.
+by digest. An ``Authorization`` header that authenticated is then remembered as it came (at most
+``RECENT_KEYS`` of them; only valid ones, so unknown keys cannot fill it): an agent sends the same
+key with every request, and finding it again is one dict lookup instead of a SHA-256. With no keys
+configured the gateway is open, which is what the embedded demo wants.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Caller:
 
 
 _ANONYMOUS = Caller("anonymous", frozenset({"*"}))
+RECENT_KEYS = 1024
+"""Authorization headers remembered after they authenticated; past this many the memory starts again."""
 
 
 class KeyRing:
@@ -40,16 +44,24 @@ class KeyRing:
                 raise ConfigError(f"auth.keys.{key.name}.key_env: environment variable {key.key_env} is not set")
             self._by_digest[secret_digest(secret)] = Caller(key.name, frozenset(key.agents))
         self.open = not self._by_digest
+        self._recent: dict[str, Caller] = {}
 
     def authenticate(self, authorization: str | None) -> Caller:
         """The caller behind an ``Authorization`` header; 401 when it is missing or unknown."""
         if self.open:
             return _ANONYMOUS
+        if authorization is not None:
+            known = self._recent.get(authorization)
+            if known is not None:
+                return known
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'", code="missing_key")
         caller = self._by_digest.get(secret_digest(authorization[7:].strip()))
         if caller is None:
             raise Unauthorized("invalid API key", code="invalid_key")
+        if len(self._recent) >= RECENT_KEYS:
+            self._recent.clear()
+        self._recent[authorization] = caller
         return caller
 
     @staticmethod
