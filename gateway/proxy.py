@@ -37,7 +37,7 @@ FORCE_HEADER = "x-genesis-variant"
 READ_HEADERS = frozenset(h.encode() for h in ("authorization", "x-request-id", UNIT_HEADER, FORCE_HEADER))
 """The request headers the proxy reads (lower-case, as ASGI gives them): the only ones decoded.
 SDKs send a dozen more (user agent, retries, platform), none of them the gateway's business."""
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _VARIANTS: dict[str, Variant] = {"candidate": "candidate", "baseline": "baseline"}
 
 
@@ -295,7 +295,7 @@ def _arrived(headers: Mapping[str, str]) -> Exchange:
 def request_id(headers: Mapping[str, str]) -> str:
     """The client's ``x-request-id`` when it is a safe token, else a fresh one."""
     given = headers.get("x-request-id")
-    if given and _REQUEST_ID.match(given):
+    if given and _REQUEST_ID.fullmatch(given):
         return given
     return _fresh_ids.next()
 

@@ -14,6 +14,8 @@ def test_a_safe_client_id_is_kept_and_an_unsafe_one_replaced() -> None:
     """A token of letters, digits and ._:- is the client's to choose; anything else gets a fresh id."""
     assert request_id({"x-request-id": "trace-42:a.b"}) == "trace-42:a.b"
     assert HEX32.match(request_id({"x-request-id": "two words"}))
+    assert HEX32.match(request_id({"x-request-id": "trace-42\n"}))  # a trailing newline is not part of a token
+    assert HEX32.match(request_id({"x-request-id": "x" * 129}))
     assert HEX32.match(request_id({}))
 
 
