@@ -6,6 +6,11 @@ piece by piece, and ``release`` hands the connection back (to the pool's ``on_id
 answer was received to its end on a keep-alive connection. Any other connection is closed: its
 bytes could otherwise leak into the next exchange.
 
+How long a released connection may then stay idle is ``idle_s``: the pool's ``keepalive_s``, or
+less when the last answer carried ``Keep-Alive: timeout=N`` (the server closes idle connections
+after N seconds): N less a second's margin, so that a request is never sent on a connection the
+server is closing (``_idle_limit``).
+
 Everything this module and ``pool`` raise is an ``H1Error``:
 
     H1Error
@@ -32,6 +37,9 @@ _PAUSE_ABOVE = 256 * 1024
 _RESUME_BELOW = 64 * 1024
 _ENCODED = frozenset({"gzip", "x-gzip", "deflate"})
 _GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib detects either header itself
+_KEEP_ALIVE_MARGIN_S = 1.0
+"""Taken off a server's ``Keep-Alive: timeout=N``: its clock starts before ours (the answer travels,
+the reader finishes), and a request must reach it well before it closes; N <= 1 leaves no idle time."""
 
 
 class H1Error(Exception):
@@ -129,11 +137,13 @@ class H1Connection(asyncio.Protocol):
         loop: asyncio.AbstractEventLoop,
         *,
         read_timeout_s: float,
+        keepalive_s: float,
         on_idle: Callable[[H1Connection], None],
         on_lost: Callable[[H1Connection], None],
     ) -> None:
         self._loop = loop
         self._read_timeout = read_timeout_s
+        self._keepalive = keepalive_s
         self._on_idle = on_idle
         self._on_lost = on_lost
         self._parser = httptools.HttpResponseParser(self)
@@ -142,6 +152,8 @@ class H1Connection(asyncio.Protocol):
         """Whether ``connection_made`` ran (then ``connection_lost`` will too, exactly once)."""
         self.closed = False
         self.idle_since = 0.0
+        self.idle_s = keepalive_s
+        """How long this connection may stay idle once released: ``keepalive_s``, or less if the last answer said so."""
         self._timer: asyncio.TimerHandle | None = None
         self._waiter: asyncio.Future[bool] | None = None
         self._reset()
@@ -334,6 +346,8 @@ class H1Connection(asyncio.Protocol):
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in self._raw}
         self._until_close = "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
+        kept = headers.get("keep-alive")
+        self.idle_s = self._keepalive if kept is None else _idle_limit(kept, self._keepalive)
         if headers.get("content-encoding", "").lower() in _ENCODED:
             self._decoder = zlib.decompressobj(_GZIP_OR_ZLIB)
         self._head = Answer(self, status, headers)
@@ -386,6 +400,19 @@ class H1Connection(asyncio.Protocol):
             return
         self._complete = True
         self._wake()
+
+
+def _idle_limit(keep_alive: str, keepalive_s: float) -> float:
+    """The idle time a ``Keep-Alive`` header allows: its ``timeout`` (whole seconds) less the margin, at
+    most ``keepalive_s``, at least 0; ``keepalive_s`` when it has no ``timeout`` or a malformed one."""
+    for param in keep_alive.split(","):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "timeout":
+            value = value.strip()
+            if value.isascii() and value.isdigit():
+                return min(keepalive_s, max(0.0, int(value) - _KEEP_ALIVE_MARGIN_S))
+            return keepalive_s
+    return keepalive_s
 
 
 def _beat(waiter: asyncio.Future[bool]) -> None:

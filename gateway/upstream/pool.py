@@ -1,9 +1,13 @@
 """A pool of HTTP/1.1 connections to one origin: reuse, a cap with a queue, TLS, one safe retry.
 
 Idle connections are reused most recently used first (the warm ones; the cold ones age out after
-``keepalive_s``). At ``max_connections`` a request waits its turn (first come, first served) for a
-released connection or a freed slot. A slot is held from the connect until the connection is lost,
-so the count cannot drift: ``connection_lost`` runs exactly once for every connection made.
+``keepalive_s``, or sooner when the server's ``Keep-Alive: timeout=N`` says it closes them sooner:
+``H1Connection.idle_s``). One past its time is closed as it surfaces (taken from the top, or swept
+from the bottom at each release), never sent a request; one whose server allows it no idle time
+goes to a queued request at once or is closed. At ``max_connections`` a request waits its turn
+(first come, first served) for a released connection or a freed slot. A slot is held from the
+connect until the connection is lost, so the count cannot drift: ``connection_lost`` runs exactly
+once for every connection made.
 """
 
 from __future__ import annotations
@@ -143,7 +147,13 @@ class H1Pool:
     async def _connect(self) -> H1Connection:
         """Open a connection in a slot already taken; the slot is freed again if that fails."""
         origin = self.origin
-        conn = H1Connection(self._loop, read_timeout_s=self._read_timeout, on_idle=self._idled, on_lost=self._lost)
+        conn = H1Connection(
+            self._loop,
+            read_timeout_s=self._read_timeout,
+            keepalive_s=self._keepalive,
+            on_idle=self._idled,
+            on_lost=self._lost,
+        )
         hostname = origin.host if self._ssl is not None else None
         try:
             async with asyncio.timeout(self._connect_timeout):
@@ -170,9 +180,9 @@ class H1Pool:
         idle, now = self._idle, self._loop.time()
         while idle:
             conn = idle.pop()
-            if conn.usable and now - conn.idle_since < self._keepalive:
+            if conn.usable and now - conn.idle_since < conn.idle_s:
                 return conn
-            conn.close()  # the older ones are older still: they go one by one as they surface
+            conn.close()  # closed or past its time; the older ones go one by one as they surface
         return None
 
     def _idled(self, conn: H1Connection) -> None:
@@ -185,11 +195,14 @@ class H1Pool:
             if not waiter.done():
                 waiter.set_result(conn)
                 return
+        if conn.idle_s <= 0.0:  # the server closes it as soon as it idles: no use keeping it
+            conn.close()
+            return
         now = self._loop.time()
         conn.idle_since = now
         idle = self._idle
         idle.append(conn)
-        while idle and (not idle[0].usable or now - idle[0].idle_since >= self._keepalive):
+        while idle and (not idle[0].usable or now - idle[0].idle_since >= idle[0].idle_s):
             idle.popleft().close()
 
     def _give_back(self, got: H1Connection | None) -> None:

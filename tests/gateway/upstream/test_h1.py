@@ -165,10 +165,16 @@ async def test_interim_100_continue_is_skipped() -> None:
 
 
 @pytest.mark.parametrize(
-    "reply", [answer(headers=("connection: close",)), b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok"]
+    "reply",
+    [
+        answer(headers=("connection: close",)),
+        answer(headers=("Connection: Close", "Keep-Alive: timeout=60")),
+        b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    ],
 )
 async def test_connection_close_and_http_1_0_are_not_reused(reply: bytes) -> None:
-    """An answer saying Connection: close, or an HTTP/1.0 one, leaves its connection out of the pool."""
+    """An answer saying Connection: close (a Keep-Alive header beside it changes nothing), or an HTTP/1.0 one,
+    leaves its connection out of the pool."""
     async with scripted(keep_answering(lambda _peer, _request: reply)) as server:
         pool = pool_for(server)
         for _ in range(2):

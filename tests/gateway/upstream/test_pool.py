@@ -163,6 +163,100 @@ async def test_an_idle_connection_older_than_keepalive_is_not_reused() -> None:
         await pool.close()
 
 
+def keep_alive_as_asked(peer: Peer, request: bytes) -> bytes:
+    """Answers with the connection's number and, if the request's body is not empty, ``Keep-Alive: <body>``."""
+    asked = request.partition(b"\r\n\r\n")[2].decode()
+    return answer(str(peer.index).encode(), headers=(f"Keep-Alive: {asked}",) if asked else ())
+
+
+async def said(pool: H1Pool, keep_alive: str) -> bytes:
+    """The body of an answer the server gives with ``Keep-Alive: keep_alive`` (none if empty)."""
+    reply = await pool.request(pool.origin.head("POST", "/", {}), keep_alive.encode())
+    try:
+        return await reply.read()
+    finally:
+        reply.release()
+
+
+async def test_a_server_keep_alive_timeout_shortens_the_idle_limit() -> None:
+    """After Keep-Alive: timeout=2 a connection idles 1 s at most (2 less a second's margin), not keepalive_s.
+
+    Reused at once; past the limit the request goes on a new connection (nothing is sent on the old
+    one, which is closed and frees its slot: with max_connections 1 the new one can open).
+    """
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server, max_connections=1)
+        assert await said(pool, "timeout=2, max=100") == b"0"
+        assert await said(pool, "timeout=2, max=99") == b"0"
+        await asyncio.sleep(1.1)
+        assert await said(pool, "") == b"1"
+        assert server.connections == 2
+        assert len(server.requests) == 3
+        assert pool.counts == (1, 1, 0)
+        await pool.close()
+
+
+async def test_the_last_answer_sets_the_idle_limit() -> None:
+    """An answer without Keep-Alive after one with it gives the connection keepalive_s again."""
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server)
+        assert await said(pool, "timeout=2") == b"0"
+        assert await said(pool, "") == b"0"
+        await asyncio.sleep(1.1)
+        assert await said(pool, "") == b"0"
+        assert server.connections == 1
+        await pool.close()
+
+
+@pytest.mark.parametrize("keep_alive", ["timeout=1", "max=100, Timeout=1", "TIMEOUT = 1 , MAX=5", "timeout=0"])
+async def test_a_keep_alive_timeout_of_a_second_or_less_leaves_no_idle_time(keep_alive: str) -> None:
+    """timeout=1 (however spelled) less the margin leaves nothing: released with nobody waiting, the connection is closed."""
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server)
+        assert await said(pool, keep_alive) == b"0"
+        assert await said(pool, keep_alive) == b"1"
+        await asyncio.sleep(0.01)  # both closed on release: each connection_lost has run
+        assert pool.counts == (0, 0, 0)
+        await pool.close()
+
+
+async def test_a_connection_with_no_idle_time_still_serves_a_queued_request() -> None:
+    """Handed straight to a request waiting at the cap, a connection never idles: it is reused even after timeout=1."""
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server, max_connections=1)
+        holding = await pool.request(pool.origin.head("POST", "/", {}), b"timeout=1")
+        waiting = asyncio.create_task(said(pool, ""))
+        await asyncio.sleep(0.02)
+        assert await holding.read() == b"0"
+        holding.release()
+        assert await asyncio.wait_for(waiting, 2) == b"0"
+        assert server.connections == 1
+        await pool.close()
+
+
+async def test_keepalive_s_wins_over_a_longer_server_timeout() -> None:
+    """The server allowing 60 s does not extend the pool's own keepalive_s."""
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server, keepalive_s=0.05)
+        assert await said(pool, "timeout=60") == b"0"
+        await asyncio.sleep(0.1)
+        assert await said(pool, "timeout=60") == b"1"
+        await pool.close()
+
+
+@pytest.mark.parametrize(
+    "keep_alive", ["timeout=soon", "timeout=", "timeout", "timeout=-1", "timeout=0.5", "timeout=1e0", "max=1"]
+)
+async def test_a_malformed_keep_alive_timeout_is_ignored(keep_alive: str) -> None:
+    """A timeout that is not whole seconds, or none at all, leaves keepalive_s in force: the connection is reused."""
+    async with scripted(keep_answering(keep_alive_as_asked)) as server:
+        pool = pool_for(server)
+        assert await said(pool, keep_alive) == b"0"
+        await asyncio.sleep(0.05)
+        assert await said(pool, keep_alive) == b"0"
+        await pool.close()
+
+
 async def test_a_stale_keepalive_connection_is_retried_once_on_a_new_one() -> None:
     """The server closing an idle connection as it is reused, with no answer byte sent, is retried on a new connection."""
 
