@@ -11,6 +11,11 @@ less when the last answer carried ``Keep-Alive: timeout=N`` (the server closes i
 after N seconds): N less a second's margin, so that a request is never sent on a connection the
 server is closing (``_idle_limit``).
 
+A gzip or deflate body is decoded as it arrives, never past ``max_decoded_bytes`` in all: a body
+that decodes to more (a decompression bomb: a few kB can inflate to gigabytes) fails with
+``BadAnswer`` once the cap is passed, having held at most the cap and one byte, and its connection
+is closed.
+
 Everything this module and ``pool`` raise is an ``H1Error``:
 
     H1Error
@@ -18,7 +23,7 @@ Everything this module and ``pool`` raise is an ``H1Error``:
     ├── ConnectTimeout   no connection within the connect timeout
     ├── ReadTimeout      nothing received for the read timeout (before the head, or between two pieces)
     ├── Closed           the peer closed before or while answering; ``answered`` says if any byte came
-    ├── BadAnswer        the bytes were not an HTTP/1.1 answer (parser error, broken gzip)
+    ├── BadAnswer        the bytes were not an HTTP/1.1 answer (parser error, broken gzip, gzip over the cap)
     └── PoolClosed       the pool was closed
 """
 
@@ -37,6 +42,8 @@ _PAUSE_ABOVE = 256 * 1024
 _RESUME_BELOW = 64 * 1024
 _ENCODED = frozenset({"gzip", "x-gzip", "deflate"})
 _GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib detects either header itself
+DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024
+"""The decoded size of a gzip or deflate body beyond which it is refused: far above any chat answer."""
 _KEEP_ALIVE_MARGIN_S = 1.0
 """Taken off a server's ``Keep-Alive: timeout=N``: its clock starts before ours (the answer travels,
 the reader finishes), and a request must reach it well before it closes; N <= 1 leaves no idle time."""
@@ -138,12 +145,15 @@ class H1Connection(asyncio.Protocol):
         *,
         read_timeout_s: float,
         keepalive_s: float,
+        max_decoded_bytes: int,
         on_idle: Callable[[H1Connection], None],
         on_lost: Callable[[H1Connection], None],
     ) -> None:
         self._loop = loop
         self._read_timeout = read_timeout_s
         self._keepalive = keepalive_s
+        self._max_decoded = max_decoded_bytes
+        self._decoded = 0  # bytes decoded so far of the current answer, when it is encoded
         self._on_idle = on_idle
         self._on_lost = on_lost
         self._parser = httptools.HttpResponseParser(self)
@@ -350,6 +360,7 @@ class H1Connection(asyncio.Protocol):
         self.idle_s = self._keepalive if kept is None else _idle_limit(kept, self._keepalive)
         if headers.get("content-encoding", "").lower() in _ENCODED:
             self._decoder = zlib.decompressobj(_GZIP_OR_ZLIB)
+            self._decoded = 0
         self._head = Answer(self, status, headers)
         self._wake()
 
@@ -374,11 +385,17 @@ class H1Connection(asyncio.Protocol):
         data = incoming[0] if len(incoming) == 1 else b"".join(incoming)
         incoming.clear()
         if self._decoder is not None:
+            room = self._max_decoded - self._decoded
             try:
-                data = self._decoder.decompress(data)
+                # At most one byte past the cap; less than room + 1 means all the input was used.
+                data = self._decoder.decompress(data, room + 1)
             except zlib.error as exc:
                 self._fail(BadAnswer(f"the body does not decompress: {exc}"))
                 return
+            if len(data) > room:
+                self._fail(self._over_cap())
+                return
+            self._decoded += len(data)
         if not data:
             return
         self._pieces.append(data)
@@ -392,14 +409,19 @@ class H1Connection(asyncio.Protocol):
         if self._incoming:
             self._push()
         if self._decoder is not None and self._error is None:
-            tail = self._decoder.flush()
-            if tail:
+            tail = self._decoder.flush()  # nothing in practice: each decompress used all its input
+            if len(tail) > self._max_decoded - self._decoded:
+                self._fail(self._over_cap())
+            elif tail:
                 self._pieces.append(tail)
                 self._buffered += len(tail)
         if self._error is not None:
             return
         self._complete = True
         self._wake()
+
+    def _over_cap(self) -> BadAnswer:
+        return BadAnswer(f"the decoded body is over the limit of {self._max_decoded} bytes (max_decoded_bytes)")
 
 
 def _idle_limit(keep_alive: str, keepalive_s: float) -> float:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from gateway.upstream.h1 import (
+    DEFAULT_MAX_DECODED_BYTES,
     Answer,
     Closed,
     ConnectFailed,
@@ -73,13 +74,18 @@ class H1Pool:
         connect_timeout_s: float,
         read_timeout_s: float,
         keepalive_s: float = 15.0,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``max_decoded_bytes`` caps the decoded size of a gzip or deflate answer (``BadAnswer`` beyond)."""
+        if max_decoded_bytes < 0:
+            raise ValueError("max_decoded_bytes cannot be negative")
         self.origin = origin
         self._max = max_connections
         self._connect_timeout = connect_timeout_s
         self._read_timeout = read_timeout_s
         self._keepalive = keepalive_s
+        self._max_decoded = max_decoded_bytes
         self._ssl = _tls(ssl_context) if origin.scheme == "https" else None
         self._loop = asyncio.get_running_loop()
         self._idle: deque[H1Connection] = deque()  # the most recently released on the right
@@ -151,6 +157,7 @@ class H1Pool:
             self._loop,
             read_timeout_s=self._read_timeout,
             keepalive_s=self._keepalive,
+            max_decoded_bytes=self._max_decoded,
             on_idle=self._idled,
             on_lost=self._lost,
         )

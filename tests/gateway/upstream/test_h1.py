@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.upstream.h1 import Answer, BadAnswer, Closed, ReadTimeout, RequestHead
+from gateway.upstream.h1 import DEFAULT_MAX_DECODED_BYTES, Answer, BadAnswer, Closed, ReadTimeout, RequestHead
 from gateway.upstream.pool import H1Pool, Origin
 from tests.gateway.upstream.scripted import (
     CHUNKED_HEAD,
@@ -25,9 +26,17 @@ from tests.gateway.upstream.scripted import (
 BODY = b'{"model":"m","messages":[]}'
 
 
-def pool_for(server: ScriptedServer, *, read_timeout_s: float = 5.0) -> H1Pool:
+def pool_for(
+    server: ScriptedServer, *, read_timeout_s: float = 5.0, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+) -> H1Pool:
     origin = Origin.parse(server.url + "/base")
-    return H1Pool(origin, max_connections=4, connect_timeout_s=2.0, read_timeout_s=read_timeout_s)
+    return H1Pool(
+        origin,
+        max_connections=4,
+        connect_timeout_s=2.0,
+        read_timeout_s=read_timeout_s,
+        max_decoded_bytes=max_decoded_bytes,
+    )
 
 
 def head_for(pool: H1Pool) -> RequestHead:
@@ -210,6 +219,83 @@ async def test_deflate_is_decoded_piece_by_piece() -> None:
         reply = await ask(pool)
         assert b"".join(await pieces_of(reply)) == b"data: streamed\n\n" * 50
         reply.release()
+        await pool.close()
+
+
+@pytest.mark.parametrize("size", [4095, 4096])
+async def test_a_gzip_body_up_to_max_decoded_bytes_is_read(size: int) -> None:
+    """A body decoding to the cap, or just under, is read whole and its connection reused."""
+    text = b"x" * size
+    async with scripted(keep_answering(lambda _peer, _request: gzipped(text))) as server:
+        pool = pool_for(server, max_decoded_bytes=4096)
+        for _ in range(2):
+            reply = await ask(pool)
+            assert await reply.read() == text
+            reply.release()
+        assert server.connections == 1
+        await pool.close()
+
+
+async def test_a_gzip_body_over_max_decoded_bytes_is_a_bad_answer_and_its_connection_closed() -> None:
+    """A byte over the cap raises BadAnswer naming the limit; the connection is closed, not pooled."""
+    text = b"x" * 4097
+
+    def reply(peer: Peer, _request: bytes) -> bytes:
+        return gzipped(text) if peer.index == 0 else answer()
+
+    async with scripted(keep_answering(reply)) as server:
+        pool = pool_for(server, max_decoded_bytes=4096)
+        with pytest.raises(BadAnswer, match="limit of 4096 bytes"):
+            got = await ask(pool)  # the whole answer came at once: the error is known with the head
+            await got.read()
+        await asyncio.sleep(0.01)
+        assert pool.counts == (0, 0, 0)
+        got = await ask(pool)
+        assert await got.read() == b"ok"
+        got.release()
+        assert server.connections == 2
+        await pool.close()
+
+
+async def test_a_compressed_stream_is_capped_by_all_it_decoded() -> None:
+    """Streamed pieces count together: those within the cap are delivered, then BadAnswer, and the connection closes."""
+    packer = zlib.compressobj()
+    packed = [packer.compress(letter * 1000) + packer.flush(zlib.Z_SYNC_FLUSH) for letter in (b"a", b"b", b"c")]
+
+    async def script(peer: Peer) -> None:
+        await peer.request()
+        head = CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\ncontent-encoding: deflate\r\n\r\n")
+        await peer.send(head, *(chunk(part) for part in packed), pause_s=0.02)
+        await peer.closed_by_client()
+
+    async with scripted(script) as server:
+        pool = pool_for(server, max_decoded_bytes=2500)
+        reply = await ask(pool)
+        got = []
+        with pytest.raises(BadAnswer, match="limit of 2500 bytes"):
+            async for piece in reply.pieces():
+                got.append(piece)
+        assert got == [b"a" * 1000, b"b" * 1000]
+        reply.release()
+        await asyncio.wait_for(server.peers[0].gone.wait(), 2)
+        await pool.close()
+
+
+async def test_a_decompression_bomb_never_inflates_past_the_cap() -> None:
+    """32 MiB of zeros gzipped to a few kB, with a 1 MiB cap: refused having decoded about 1 MiB, never the whole."""
+    bomb = gzipped(bytes(32 << 20))
+    assert len(bomb) < 64 << 10
+    async with scripted(keep_answering(lambda _peer, _request: bomb)) as server:
+        pool = pool_for(server, max_decoded_bytes=1 << 20)
+        tracemalloc.start()
+        try:
+            with pytest.raises(BadAnswer):
+                reply = await ask(pool)
+                await reply.read()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 << 20
         await pool.close()
 
 
