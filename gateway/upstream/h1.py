@@ -181,6 +181,8 @@ class H1Connection(asyncio.Protocol):
         self._complete = False
         self._keep_alive = False
         self._decoder: zlib._Decompress | None = None
+        self._compressed_in = False
+        """Whether any compressed bytes came (an empty body with a content-encoding is no stream to end)."""
         self._incoming: list[bytes] = []
         self._pieces: deque[bytes] = deque()
         self._buffered = 0
@@ -385,6 +387,7 @@ class H1Connection(asyncio.Protocol):
         data = incoming[0] if len(incoming) == 1 else b"".join(incoming)
         incoming.clear()
         if self._decoder is not None:
+            self._compressed_in = self._compressed_in or bool(data)
             room = self._max_decoded - self._decoded
             try:
                 # At most one byte past the cap; less than room + 1 means all the input was used.
@@ -408,10 +411,13 @@ class H1Connection(asyncio.Protocol):
     def _finish(self) -> None:
         if self._incoming:
             self._push()
-        if self._decoder is not None and self._error is None:
-            tail = self._decoder.flush()  # nothing in practice: each decompress used all its input
+        decoder = self._decoder
+        if decoder is not None and self._error is None:
+            tail = decoder.flush()  # nothing in practice: each decompress used all its input
             if len(tail) > self._max_decoded - self._decoded:
                 self._fail(self._over_cap())
+            elif self._compressed_in and not decoder.eof:
+                self._fail(BadAnswer("the compressed body ends before its compressed data does"))
             elif tail:
                 self._pieces.append(tail)
                 self._buffered += len(tail)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import random
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -254,6 +256,27 @@ async def test_a_gzip_body_over_max_decoded_bytes_is_a_bad_answer_and_its_connec
         assert await got.read() == b"ok"
         got.release()
         assert server.connections == 2
+        await pool.close()
+
+
+@pytest.mark.parametrize("cut", [1, 8, 100])
+async def test_a_gzip_body_cut_short_is_a_bad_answer(cut: int) -> None:
+    """A body whose HTTP framing is complete but whose gzip stream stops early (its trailer, or more,
+    missing) is refused rather than handed over as if whole; an empty body with the header is no stream."""
+    packed = gzip.compress(random.Random(7).randbytes(5000))  # ~5 kB compressed: every cut leaves some
+    truncated = answer(packed[:-cut], headers=("content-encoding: gzip",))
+    async with scripted(keep_answering(lambda _peer, _request: truncated)) as server:
+        pool = pool_for(server)
+        with pytest.raises(BadAnswer, match="ends before"):
+            got = await ask(pool)
+            await got.read()
+        await pool.close()
+    empty = answer(b"", headers=("content-encoding: gzip",))
+    async with scripted(keep_answering(lambda _peer, _request: empty)) as server:
+        pool = pool_for(server)
+        got = await ask(pool)
+        assert await got.read() == b""
+        got.release()
         await pool.close()
 
 
