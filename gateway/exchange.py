@@ -53,13 +53,21 @@ class Exchange:
 
 
 class SampleSink(Protocol):
-    """Where sampled exchanges go for scoring. ``offer`` must never block or raise."""
+    """Where sampled exchanges go for scoring. ``admit`` and ``offer`` must never block or raise."""
+
+    def admit(self, agent: str) -> bool:
+        """Whether a request of ``agent`` may be sampled now. A sink that would drop the sample for lack of
+        room says no at once (and counts it), so the request keeps no prompt or answer text for nothing."""
+        ...
 
     def offer(self, exchange: Exchange) -> None: ...
 
 
 class DiscardSink:
     """Sink for a gateway that scores nothing (sample rate 0 everywhere, or scoring not configured)."""
+
+    def admit(self, agent: str) -> bool:
+        return False
 
     def offer(self, exchange: Exchange) -> None:
         return None
@@ -106,6 +114,10 @@ class Observer:
             self._remember(ex)
         if ex.sampled:
             self._sink.offer(ex)
+
+    def admit_sample(self, agent: str) -> bool:
+        """Whether a request of ``agent`` chosen for sampling is to be sampled (the sink has room)."""
+        return self._sink.admit(agent)
 
 
 class _Series:

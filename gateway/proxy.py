@@ -154,7 +154,13 @@ class ChatProxy:
         endpoint = target.endpoint(assignment.variant)
         ex.model = endpoint.model
         # Forced requests (benchmarks, QA) are not traffic of the experiment: scoring them would bias the A/B.
-        if assignment.reason != "forced" and flags.sample_rate > 0 and self._chance() < flags.sample_rate:
+        # A sink with no room says no here (counted), before the request keeps text for a sample it would drop.
+        if (
+            assignment.reason != "forced"
+            and flags.sample_rate > 0
+            and self._chance() < flags.sample_rate
+            and self._observer.admit_sample(target.agent)
+        ):
             ex.sampled = True
             ex.messages = call.messages
         return endpoint

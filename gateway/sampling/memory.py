@@ -59,6 +59,9 @@ class MemorySampleQueue:
         self._items.append(ex)
         self._wake.set()
 
+    def full(self) -> bool:
+        return len(self._items) >= self._max
+
     async def backlog(self) -> tuple[int, float]:
         if not self._items:
             return 0, 0.0

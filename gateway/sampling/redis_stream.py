@@ -99,6 +99,9 @@ class RedisSampleQueue:
         self._items.append(ex)
         self._wake.set()
 
+    def full(self) -> bool:
+        return len(self._items) >= self._cap
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scoring-stream-writer")
 

@@ -27,13 +27,25 @@ class Sampler:
         """The offered counter's child per agent, looked up once (agents come from the config)."""
         self._log = structlog.get_logger("gateway.sampling")
 
+    def admit(self, agent: str) -> bool:
+        """No when the queue is full: that sample is counted offered and dropped (``queue_full``) now,
+        before the request keeps its prompt and answer text (a sampled stream decodes every event)."""
+        if not self._queue.full():
+            return True
+        self._count_offered(agent)
+        self._metrics.drop(agent, "queue_full")
+        return False
+
     def offer(self, exchange: Exchange) -> None:
         try:
-            offered = self._offered.get(exchange.agent)
-            if offered is None:
-                offered = self._offered[exchange.agent] = self._metrics.offered.labels(exchange.agent)
-            offered.inc()
+            self._count_offered(exchange.agent)
             self._queue.offer(exchange)
         except Exception as exc:  # the sink must never fail a request that already succeeded
             self._log.warning("sample not offered", request_id=exchange.request_id, error=type(exc).__name__)
             self._metrics.drop(exchange.agent, "internal")
+
+    def _count_offered(self, agent: str) -> None:
+        offered = self._offered.get(agent)
+        if offered is None:
+            offered = self._offered[agent] = self._metrics.offered.labels(agent)
+        offered.inc()

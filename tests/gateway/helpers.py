@@ -169,9 +169,13 @@ def running_gateway(
 
 @dataclass
 class CollectingSink:
-    """A sample sink that keeps what it is offered, in memory."""
+    """A sample sink that keeps what it is offered, in memory; with ``room`` False it admits no sample."""
 
     offered: list[Exchange] = field(default_factory=list)
+    room: bool = True
+
+    def admit(self, agent: str) -> bool:
+        return self.room
 
     def offer(self, exchange: Exchange) -> None:
         self.offered.append(exchange)

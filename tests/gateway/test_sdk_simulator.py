@@ -355,6 +355,24 @@ def test_sampled_exchanges_carry_prompt_answer_and_usage() -> None:
     assert [ex.stream for ex in sink.offered] == [False, True]
 
 
+def test_a_sink_without_room_samples_nothing_and_the_answers_are_unchanged() -> None:
+    """Chosen for sampling while the sink has no room: the request is answered as usual (streamed or not)
+    and nothing is offered, so it kept no prompt or answer text for a sample that would be dropped."""
+    config = make_config()
+    qa = config.agents["qa_agent"].model_copy(update={"sample_rate": 1.0})
+    config = config.model_copy(update={"agents": {**config.agents, "qa_agent": qa}})
+    sink = CollectingSink(room=False)
+    with running_gateway(config, sink=sink) as gw:
+        client = mistral(gw)
+        unit = {"X-Genesis-User": "sampled"}
+        reply = client.chat.complete(model="qa_agent", messages=PROMPT, http_headers=unit)
+        with client.chat.stream(model="qa_agent", messages=PROMPT, http_headers=unit) as events:
+            streamed = "".join(e.data.choices[0].delta.content or "" for e in events if e.data.choices)  # type: ignore[misc]
+        time.sleep(0.1)  # recording runs after the answer: give it the time it would take
+    assert reply.choices[0].message.content and streamed == reply.choices[0].message.content
+    assert sink.offered == []
+
+
 def test_simulated_upstream_errors_fall_back_to_the_baseline() -> None:
     """A candidate simulator that always fails (error_rate 1) is replaced by the baseline's upstream."""
     config = make_config()

@@ -16,6 +16,9 @@ class BrokenQueue:
     def offer(self, ex: Exchange) -> None:
         raise RuntimeError("queue bug")
 
+    def full(self) -> bool:
+        return False
+
     async def start(self) -> None:
         return None
 
@@ -29,3 +32,23 @@ def test_a_failing_queue_is_counted_as_a_drop_not_raised() -> None:
     Sampler(BrokenQueue(), SamplerMetrics(registry)).offer(exchange("req-1"))
     assert registry.get_sample_value("genesis_samples_offered_total", {"agent": "qa_agent"}) == 1
     assert registry.get_sample_value("genesis_samples_dropped_total", {"agent": "qa_agent", "reason": "internal"}) == 1
+
+
+class FullQueue(BrokenQueue):
+    """A queue with no room left."""
+
+    def full(self) -> bool:
+        return True
+
+
+def test_a_full_queue_turns_a_sample_away_before_the_request_keeps_it() -> None:
+    """admit says no while the queue is full, and counts that sample offered and dropped (queue_full) at once;
+    with room it says yes and counts nothing yet (the offer will)."""
+    registry = CollectorRegistry()
+    metrics = SamplerMetrics(registry)
+    assert Sampler(BrokenQueue(), metrics).admit("qa_agent")
+    assert registry.get_sample_value("genesis_samples_offered_total", {"agent": "qa_agent"}) is None
+    assert not Sampler(FullQueue(), metrics).admit("qa_agent")
+    assert registry.get_sample_value("genesis_samples_offered_total", {"agent": "qa_agent"}) == 1
+    dropped = {"agent": "qa_agent", "reason": "queue_full"}
+    assert registry.get_sample_value("genesis_samples_dropped_total", dropped) == 1
