@@ -14,6 +14,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -77,6 +78,29 @@ class UpstreamConfig(_Frozen):
     retries: int = Field(default=1, ge=0, le=5)
     """Extra attempts on connection errors and 502/503/504 before the first byte reaches the client."""
     simulator: SimulatorConfig = SimulatorConfig()
+    proxy: str | None = None
+    """An egress proxy for this upstream, ``http://[user:pass@]host:port`` (credentials go in
+    ``Proxy-Authorization: Basic``). Connections tunnel through it with ``CONNECT`` (TLS to the
+    upstream inside the tunnel for https; an http upstream is tunnelled too, so the proxy must allow
+    CONNECT to its port). Unset, it comes from the environment: ``https_proxy``/``HTTPS_PROXY`` for an
+    https upstream, ``http_proxy``/``HTTP_PROXY`` for an http one (lower case first), unless the
+    upstream's host is in ``no_proxy``/``NO_PROXY`` (comma-separated hosts or domain suffixes, a
+    leading dot optional, ``:port`` optional, ``*`` for all). Loopback is not left out implicitly: list
+    ``localhost,127.0.0.1`` in ``NO_PROXY`` for local upstreams. Set here, it wins over ``NO_PROXY``."""
+
+    @field_validator("proxy")
+    @classmethod
+    def _http_proxy_url(cls, proxy: str | None) -> str | None:
+        if proxy is None:
+            return None
+        parts = urlsplit(proxy)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme.lower() != "http" or not parts.hostname or port is None:
+            raise ValueError("a proxy must be an http://[user:pass@]host:port URL (an http scheme, a host and a port)")
+        return proxy
 
     @model_validator(mode="after")
     def _needs_url(self) -> UpstreamConfig:

@@ -39,7 +39,7 @@ from gateway.upstream.h1 import (
     PoolClosed,
     ReadTimeout,
 )
-from gateway.upstream.pool import H1Pool, Origin
+from gateway.upstream.pool import H1Pool, Origin, Proxy
 from gateway.upstream.translate import to_mistral, to_openai
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -50,7 +50,8 @@ _PATH = "/v1/chat/completions"
 class HttpUpstream:
     """A Mistral-API or OpenAI-compatible server."""
 
-    def __init__(self, name: str, config: UpstreamConfig, api_key: str | None):
+    def __init__(self, name: str, config: UpstreamConfig, api_key: str | None, *, proxy: Proxy | None = None):
+        """``proxy``: the egress proxy to tunnel through, as ``build_upstreams`` resolved it (config or environment)."""
         self.name = name
         self.kind = config.kind
         self._config = config
@@ -61,7 +62,13 @@ class HttpUpstream:
             headers["authorization"] = f"Bearer {api_key}"
         self._head = self._origin.head("POST", _PATH, {**headers, "accept": "application/json"})
         self._stream_head = self._origin.head("POST", _PATH, {**headers, "accept": "text/event-stream"})
+        self._proxy = proxy
         self._pool: H1Pool | None = None
+
+    @property
+    def proxy(self) -> Proxy | None:
+        """The proxy this upstream's connections tunnel through; ``None``: direct."""
+        return self._proxy
 
     async def start(self) -> None:
         self._pool = H1Pool(
@@ -69,6 +76,7 @@ class HttpUpstream:
             max_connections=self._config.max_connections,
             connect_timeout_s=self._config.connect_timeout_s,
             read_timeout_s=self._config.timeout_s,
+            proxy=self._proxy,
         )
 
     async def close(self) -> None:

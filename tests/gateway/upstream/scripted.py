@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import gzip
 import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Script = Callable[["Peer"], Awaitable[None]]
 
@@ -141,3 +143,15 @@ def keep_answering(reply: Callable[[Peer, bytes], bytes]) -> Script:
             await peer.send(reply(peer, request))
 
     return script
+
+
+def self_signed(where: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 made with the openssl CLI in ``where``: (cert, key)."""
+    cert, key = where / "cert.pem", where / "key.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    subprocess.run(
+        [*request, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
