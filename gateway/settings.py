@@ -85,8 +85,8 @@ class UpstreamConfig(_Frozen):
     CONNECT to its port). Unset, it comes from the environment: ``https_proxy``/``HTTPS_PROXY`` for an
     https upstream, ``http_proxy``/``HTTP_PROXY`` for an http one (lower case first), unless the
     upstream's host is in ``no_proxy``/``NO_PROXY`` (comma-separated hosts or domain suffixes, a
-    leading dot optional, ``:port`` optional, ``*`` for all). Loopback is not left out implicitly: list
-    ``localhost,127.0.0.1`` in ``NO_PROXY`` for local upstreams. Set here, it wins over ``NO_PROXY``."""
+    leading dot optional, ``:port`` optional, ``*`` for all) or a loopback address (``localhost``,
+    ``127.0.0.0/8``, ``::1``: the proxy's loopback is not this machine's). Set here, it wins over both."""
 
     @field_validator("proxy")
     @classmethod

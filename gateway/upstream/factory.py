@@ -32,14 +32,16 @@ def _proxy(name: str, cfg: UpstreamConfig, environ: Mapping[str, str]) -> Proxy 
     """The upstream's ``proxy`` if set, else the environment's proxy for its scheme unless ``NO_PROXY`` lists its host.
 
     As curl and urllib do: the lower-case variable first (``https_proxy``, then ``HTTPS_PROXY``), an
-    empty one counts as unset, and a value without a scheme is taken as ``http://``.
+    empty one counts as unset, and a value without a scheme is taken as ``http://``. As Go's
+    ``ProxyFromEnvironment`` does, a loopback upstream (``localhost``, ``127.0.0.0/8``, ``::1``) never
+    takes the environment's proxy: the proxy's own loopback is not this machine's.
     """
     if cfg.proxy is not None:
         where, url = f"upstreams.{name}.proxy", cfg.proxy
     else:
         origin = Origin.parse(cfg.base_url or "")
         found = _first_set(environ, f"{origin.scheme}_proxy", f"{origin.scheme.upper()}_PROXY")
-        if found is None:
+        if found is None or _is_loopback(origin.host):
             return None
         variable, url = found
         exempt = _first_set(environ, "no_proxy", "NO_PROXY")
@@ -93,6 +95,16 @@ def no_proxy_matches(no_proxy: str, host: str, port: int) -> bool:
         if host == entry or (not literal and host.endswith("." + entry)):
             return True
     return False
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower().strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_address(host: str) -> bool:

@@ -289,7 +289,22 @@ def test_no_proxy_leaves_matching_hosts_direct() -> None:
     urls = ("https://api.mistral.ai", "http://127.0.0.1:8000", "http://vllm:8000")
     assert proxies_of({**env, "NO_PROXY": "mistral.ai, 127.0.0.1"}, *urls) == [None, None, "plain:8080"]
     assert proxies_of({**env, "no_proxy": "*"}, *urls) == [None, None, None]
-    assert proxies_of({**env, "NO_PROXY": "localhost"}, *urls) == ["sec:3128", "plain:8080", "plain:8080"]
+    assert proxies_of({**env, "NO_PROXY": "vllm"}, *urls) == ["sec:3128", None, None]
+
+
+def test_a_loopback_upstream_never_takes_the_environments_proxy() -> None:
+    """localhost, 127.0.0.0/8 and ::1 go direct whatever HTTP(S)_PROXY says (the proxy's loopback is its own);
+    a proxy set on the upstream itself still applies."""
+    env = {"HTTPS_PROXY": "http://sec:3128", "HTTP_PROXY": "http://plain:8080"}
+    loopbacks = (
+        "http://127.0.0.1:8000",
+        "https://localhost",
+        "http://[::1]:8000",
+        "http://127.9.9.9",
+        "http://a.localhost",
+    )
+    assert proxies_of(env, *loopbacks) == [None] * len(loopbacks)
+    assert proxies_of(env, "http://127.0.0.1:8000", proxy="http://mine:9000") == ["mine:9000"]
 
 
 def test_a_configured_proxy_wins_over_the_environment() -> None:
