@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from gateway.upstream.h1 import Answer, Closed, ConnectFailed, ConnectTimeout, PoolClosed
 from gateway.upstream.pool import H1Pool, Origin
-from tests.gateway.upstream.scripted import Peer, ScriptedServer, answer, keep_answering, scripted
+from tests.gateway.upstream.scripted import Peer, ScriptedServer, answer, keep_answering, scripted, self_signed
 
 
 def which_connection(peer: Peer, _request: bytes) -> bytes:
@@ -342,15 +341,7 @@ async def test_a_handshake_that_never_ends_is_connect_timeout() -> None:
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 made with the openssl CLI: (cert, key)."""
-    where = tmp_path_factory.mktemp("tls")
-    cert, key = where / "cert.pem", where / "key.pem"
-    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-    subprocess.run(
-        [*request, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 async def test_tls_with_a_trusted_certificate(certificate: tuple[Path, Path]) -> None:
