@@ -14,7 +14,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +30,20 @@ DEFAULT_REDIS_PREFIX = "genesis:"
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _AGENT_NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
+
+
+def split_proxy_url(url: str) -> SplitResult:
+    """``url`` split, when it is an ``http://[user:pass@]host:port`` proxy URL; else a ``ValueError``
+    showing it without its password (the config check and ``gateway.upstream.pool.Proxy`` share it)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme.lower() != "http" or not parts.hostname or port is None:
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # never the password
+        raise ValueError(f"a proxy must be an http://[user:pass@]host:port URL, not {shown!r}")
+    return parts
 
 
 class ConfigError(Exception):
@@ -91,15 +105,8 @@ class UpstreamConfig(_Frozen):
     @field_validator("proxy")
     @classmethod
     def _http_proxy_url(cls, proxy: str | None) -> str | None:
-        if proxy is None:
-            return None
-        parts = urlsplit(proxy)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if parts.scheme.lower() != "http" or not parts.hostname or port is None:
-            raise ValueError("a proxy must be an http://[user:pass@]host:port URL (an http scheme, a host and a port)")
+        if proxy is not None:
+            split_proxy_url(proxy)
         return proxy
 
     @model_validator(mode="after")

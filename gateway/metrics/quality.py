@@ -63,15 +63,23 @@ class SamplerMetrics:
             "at shutdown); feedback on them gets 404.",
             registry=registry,
         )
-        self._dropped: dict[tuple[str, str], Counter] = {}
-        """The dropped counter's children, looked up once (agents of the config x reasons): a sampler
-        that cannot keep up drops on the request path, once per request."""
+        self._children: dict[tuple[object, ...], Counter] = {}
+        """The offered and dropped counters' children, looked up once (agents of the config x reasons):
+        both are counted on the request path, and ``labels()`` takes a lock and builds a key per call."""
+
+    def offer(self, agent: str) -> None:
+        """Count one sample offered to the queue (whether it is then queued or dropped)."""
+        self._child(self.offered, agent).inc()
 
     def drop(self, agent: str, reason: str, count: int = 1) -> None:
-        child = self._dropped.get((agent, reason))
+        self._child(self.dropped, agent, reason).inc(count)
+
+    def _child(self, counter: Counter, *labels: str) -> Counter:
+        key: tuple[object, ...] = (counter, *labels)
+        child = self._children.get(key)
         if child is None:
-            child = self._dropped[(agent, reason)] = self.dropped.labels(agent, reason)
-        child.inc(count)
+            child = self._children[key] = counter.labels(*labels)
+        return child
 
 
 class ScoringMetrics:

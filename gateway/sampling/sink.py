@@ -10,7 +10,6 @@ path, in the queue's writer or worker.
 from __future__ import annotations
 
 import structlog
-from prometheus_client import Counter
 
 from gateway.exchange import Exchange
 from gateway.metrics.quality import SamplerMetrics
@@ -23,8 +22,6 @@ class Sampler:
     def __init__(self, queue: SampleQueue, metrics: SamplerMetrics):
         self._queue = queue
         self._metrics = metrics
-        self._offered: dict[str, Counter] = {}
-        """The offered counter's child per agent, looked up once (agents come from the config)."""
         self._log = structlog.get_logger("gateway.sampling")
 
     def admit(self, agent: str) -> bool:
@@ -32,20 +29,14 @@ class Sampler:
         before the request keeps its prompt and answer text (a sampled stream decodes every event)."""
         if not self._queue.full():
             return True
-        self._count_offered(agent)
+        self._metrics.offer(agent)
         self._metrics.drop(agent, "queue_full")
         return False
 
     def offer(self, exchange: Exchange) -> None:
         try:
-            self._count_offered(exchange.agent)
+            self._metrics.offer(exchange.agent)
             self._queue.offer(exchange)
         except Exception as exc:  # the sink must never fail a request that already succeeded
             self._log.warning("sample not offered", request_id=exchange.request_id, error=type(exc).__name__)
             self._metrics.drop(exchange.agent, "internal")
-
-    def _count_offered(self, agent: str) -> None:
-        offered = self._offered.get(agent)
-        if offered is None:
-            offered = self._offered[agent] = self._metrics.offered.labels(agent)
-        offered.inc()

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
+from gateway.settings import split_proxy_url
 from gateway.upstream.h1 import (
     DEFAULT_MAX_DECODED_BYTES,
     Answer,
@@ -90,19 +91,13 @@ class Proxy:
     @classmethod
     def parse(cls, url: str) -> Proxy:
         """``http://[user:pass@]host:port[/]``; an https proxy, a missing host or port is a ``ValueError``."""
-        parts = urlsplit(url)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if parts.scheme.lower() != "http" or not parts.hostname or port is None:
-            shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # never the password
-            raise ValueError(f"a proxy must be an http://[user:pass@]host:port URL, not {shown!r}")
+        parts = split_proxy_url(url)
         authorization = None
         if parts.username is not None:
             credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
-        return cls(parts.hostname, port, authorization)
+        assert parts.hostname is not None and parts.port is not None  # split_proxy_url checked both
+        return cls(parts.hostname, parts.port, authorization)
 
     @property
     def authority(self) -> str:
