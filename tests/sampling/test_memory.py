@@ -107,9 +107,11 @@ def test_a_full_queue_drops_and_counts_while_requests_return() -> None:
 async def _scored_while_busy(cpu_share: float, seconds: float = 0.6) -> float:
     """Samples scored by a config's embedded queue while a task keeps the event loop busy the whole time."""
     registry = CollectorRegistry()
-    parts = build_scoring(scoring_config(embedded_cpu_share=cpu_share), registry, {}, redis_url=None)
+    # More samples than either share can score in ``seconds``: a queue that runs dry would cap the ratio.
+    config = scoring_config(embedded_cpu_share=cpu_share, queue_max_size=20_000)
+    parts = build_scoring(config, registry, {}, redis_url=None)
     queue = next(s for s in parts.services if isinstance(s, MemorySampleQueue))
-    for i in range(5_000):
+    for i in range(20_000):
         queue.offer(exchange(f"req-{i}"))
     stop = asyncio.Event()
 
