@@ -20,6 +20,10 @@ from typing import Literal
 from gateway.settings import Variant
 
 BUCKETS = 10_000
+REMEMBERED_UNITS = 2_048
+"""Units whose bucket a splitter keeps (forgotten all at once when full): a returning user or session
+costs a dict lookup instead of two FNV-1a passes in Python (~1.5 µs for a 10-character id, ~3 µs for
+a UUID). Up to ~0.7 MB per agent with 256-character ids; a new split (flag change) starts empty."""
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
 
@@ -67,6 +71,7 @@ class Splitter:
     enabled: bool
     overrides: Mapping[str, Variant]
     _salt_state: int = field(init=False, repr=False, compare=False)
+    _buckets: dict[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_salt_state", fnv1a32(self.salt))
@@ -83,8 +88,12 @@ class Splitter:
         pinned = self.overrides.get(unit)
         if pinned is not None:
             return Assignment(pinned, "override")
-        b = salted_bucket(self._salt_state, unit)
-        return Assignment(_variant(b, self.threshold), "hash", b)
+        remembered = self._buckets.get(unit)
+        if remembered is None:
+            if len(self._buckets) >= REMEMBERED_UNITS:
+                self._buckets.clear()
+            remembered = self._buckets[unit] = salted_bucket(self._salt_state, unit)
+        return Assignment(_variant(remembered, self.threshold), "hash", remembered)
 
 
 def _variant(b: int, threshold: int) -> Variant:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import tracemalloc
 
 import pytest
 
 from gateway.flags.model import AgentFlags
-from gateway.routing.assign import BUCKETS, Splitter, bucket, fnv1a32, share_to_threshold
+from gateway.routing.assign import BUCKETS, REMEMBERED_UNITS, Splitter, bucket, fnv1a32, share_to_threshold
 from gateway.settings import AgentConfig, Route
 
 # FNV-1a 32-bit reference values (Landon Curt Noll's test suite).
@@ -129,6 +130,30 @@ def test_same_unit_keeps_its_variant_while_share_is_unchanged() -> None:
         first, again = split.assign(f"u{i}"), split.assign(f"u{i}")
         assert first == again
         assert first.reason == "hash"
+
+
+def test_a_splitter_remembers_buckets_exactly_as_hashed_also_once_it_forgets() -> None:
+    """Units assigned again, from memory or after the splitter forgot them (past REMEMBERED_UNITS), keep
+    the bucket the hash gives."""
+    split = splitter(50)
+    units = [f"session-{i:08x}" for i in range(REMEMBERED_UNITS * 2 + 7)]
+    for _ in range(2):
+        for unit in units:
+            assert split.assign(unit).bucket == bucket("support_agent", unit)
+
+
+def test_a_splitter_keeps_a_bounded_number_of_units() -> None:
+    """12,000 distinct 64-character ids leave at most what REMEMBERED_UNITS of them take (~0.4 MB), not 2.5 MB."""
+    split = splitter(50)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(12_000):
+            split.assign(f"{i:064d}")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < REMEMBERED_UNITS * 400, grown
 
 
 def test_raising_the_share_never_moves_a_unit_off_the_candidate() -> None:
