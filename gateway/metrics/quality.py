@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from gateway.metrics.tally import TalliedCounter, Tallies
+
 SCORE_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)
 QUALITY_DIMENSIONS = ("quality", "relevance", "format", "specificity", "overall")
 RATINGS = ("up", "down", "1", "2", "3", "4", "5")
@@ -39,6 +41,7 @@ class SamplerMetrics:
     """The request side of scoring: what was offered to the queue and what was dropped, and feedback."""
 
     def __init__(self, registry: CollectorRegistry):
+        self._tallies = Tallies(registry)  # registered before the counters it feeds
         self.offered = Counter(
             "genesis_samples_offered",
             "Sampled answers offered to the scoring queue, by agent.",
@@ -63,23 +66,26 @@ class SamplerMetrics:
             "at shutdown); feedback on them gets 404.",
             registry=registry,
         )
-        self._children: dict[tuple[object, ...], Counter] = {}
-        """The offered and dropped counters' children, looked up once (agents of the config x reasons):
-        both are counted on the request path, and ``labels()`` takes a lock and builds a key per call."""
+        self._children: dict[tuple[object, ...], TalliedCounter] = {}
+        """Tallies of the offered and dropped counters' children, made once (agents of the config x reasons):
+        both are counted on the request path, where a request the queue has no room for counts both
+        (``gateway.metrics.tally``: a child's ``inc`` takes a lock, ``labels()`` builds a key per call)."""
 
     def offer(self, agent: str) -> None:
         """Count one sample offered to the queue (whether it is then queued or dropped)."""
         self._child(self.offered, agent).inc()
+        self._tallies.updated()
 
     def drop(self, agent: str, reason: str, count: int = 1) -> None:
         self._child(self.dropped, agent, reason).inc(count)
+        self._tallies.updated()
 
-    def _child(self, counter: Counter, *labels: str) -> Counter:
+    def _child(self, counter: Counter, *labels: str) -> TalliedCounter:
         key: tuple[object, ...] = (counter, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = counter.labels(*labels)
-        return child
+        tally = self._children.get(key)
+        if tally is None:
+            tally = self._children[key] = self._tallies.counter(counter.labels(*labels))
+        return tally
 
 
 class ScoringMetrics:
