@@ -76,7 +76,12 @@ def build_state(
     routes = RouteTable(config, upstreams)
     keys = KeyRing(config.auth, environ)
     scoring = build_scoring(
-        config, registry, upstreams, redis_url=settings.redis_url or config.redis_url, health=health
+        config,
+        registry,
+        upstreams,
+        redis_url=settings.redis_url or config.redis_url,
+        health=health,
+        tallies=metrics.tallies,
     )
     observer = Observer(metrics, sink if sink is not None else scoring.sink, remember=scoring.index.remember)
     proxy = ChatProxy(

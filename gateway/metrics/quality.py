@@ -40,8 +40,9 @@ is a bug in the consumer loop, logged with its traceback)."""
 class SamplerMetrics:
     """The request side of scoring: what was offered to the queue and what was dropped, and feedback."""
 
-    def __init__(self, registry: CollectorRegistry):
-        self._tallies = Tallies(registry)  # registered before the counters it feeds
+    def __init__(self, registry: CollectorRegistry, tallies: Tallies | None = None):
+        """``tallies``: the registry's, where the gateway flushes them all (else new ones, registered here)."""
+        self._tallies = tallies if tallies is not None else Tallies(registry)  # registered before these counters
         self.offered = Counter(
             "genesis_samples_offered",
             "Sampled answers offered to the scoring queue, by agent.",

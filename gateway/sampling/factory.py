@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from gateway.exchange import DiscardSink, SampleSink
 from gateway.flags.health import RedisHealth
 from gateway.metrics.quality import SamplerMetrics, ScoringMetrics
+from gateway.metrics.tally import Tallies
 from gateway.sampling.feedback import FeedbackDesk
 from gateway.sampling.judge import (
     JudgeRate,
@@ -105,10 +106,12 @@ def build_scoring(
     *,
     redis_url: str | None,
     health: RedisHealth | None = None,
+    tallies: Tallies | None = None,
 ) -> ScoringParts:
-    """The gateway side of online scoring, in the home ``redis_url`` selects (``health`` sees its Redis errors)."""
+    """The gateway side of online scoring, in the home ``redis_url`` selects (``health`` sees its Redis errors;
+    the request-path counters are added up in ``tallies``, the gateway's, flushed with its other metrics)."""
     settings = config.scoring
-    sampler_metrics = SamplerMetrics(registry)
+    sampler_metrics = SamplerMetrics(registry, tallies)
     redact = Redactor(settings.redaction)
     if redis_url:
         return _redis_parts(redis_url, settings, sampler_metrics, redact, health or RedisHealth())

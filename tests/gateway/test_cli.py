@@ -71,12 +71,14 @@ def poll(url: str, check: str, timeout: float = 20.0) -> httpx2.Response:
 
 
 @contextlib.contextmanager
-def served_workers(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``serve --workers N`` on the GOOD config, ready (``/readyz`` ok): the process and its base URL."""
-    config = tmp_path / "gateway.yaml"
-    config.write_text(GOOD)
+def served_workers(
+    tmp_path: Path, workers: int, *, config: str = GOOD
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``serve --workers N`` on ``config`` (GOOD), ready (``/readyz`` ok): the process and its base URL."""
+    path = tmp_path / "gateway.yaml"
+    path.write_text(config)
     port = free_port()
-    args = ["-m", "gateway", "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
+    args = ["-m", "gateway", "serve", "--config", str(path), "--port", str(port), "--workers", str(workers)]
     with run_process(args, port=port, env={"PROMETHEUS_MULTIPROC_DIR": ""}) as proc:
         base = f"http://127.0.0.1:{port}"
         poll(base + "/readyz", '"ok"')
@@ -164,6 +166,22 @@ def test_serve_answers_chat_with_two_workers_and_merged_metrics(tmp_path: Path) 
         assert {"request_id", "agent", "variant", "model", "status", "duration_ms", "input_tokens"} <= set(event)
         assert event["status"] == 200
     assert SECRET_PROMPT not in log
+
+
+@pytest.mark.slow
+def test_a_workers_scrape_holds_its_own_sampling_counts_at_once(tmp_path: Path) -> None:
+    """With --workers 2, /metrics from the worker that just served sampled requests counts them all, without
+    waiting for its tallies' timer: a worker flushes every request-path tally before it answers a scrape."""
+    config = GOOD.replace("candidate_share: 50", "candidate_share: 50\n    sample_rate: 1.0")
+    with served_workers(tmp_path, 2, config=config) as (proc, base), httpx2.Client(base_url=base) as one_connection:
+        body = {"model": "support_agent", "messages": [{"role": "user", "content": "Where is order 48213?"}]}
+        for i in range(5):
+            resp = one_connection.post("/v1/chat/completions", json=body, headers={"x-genesis-user": f"u{i}"})
+            assert resp.status_code == 200
+        metrics = one_connection.get("/metrics").text  # the same connection: the same worker
+        proc.terminate()
+    offered = [line for line in metrics.splitlines() if line.startswith('genesis_samples_offered_total{agent="support')]
+    assert offered and float(offered[0].rsplit(" ", 1)[1]) == 5, offered
 
 
 @pytest.mark.slow
