@@ -310,7 +310,7 @@ class ScoringSettings(_Frozen):
     """How long a request id can receive feedback."""
     index_max_entries: int = Field(default=100_000, ge=1)
     """Request ids the embedded home keeps in memory: for feedback, and (each up to this many) the scored
-    and the rated ones, as duplicate guards; the oldest go first. ~130 bytes an id: the default keeps
+    and the rated ones, as duplicate guards; the oldest go first. ~96 bytes an id: the default keeps
     a gateway under 100 MB per process (docs/performance.md) and covers an hour of 28 requests/s; the
     Redis home keeps its ids in Redis instead."""
     key_prefix: str = DEFAULT_REDIS_PREFIX

@@ -65,7 +65,7 @@ class RequestIndex(Protocol):
 
 class MemoryRequestIndex:
     """The embedded home: the ids in ``RecentIds`` (``index_ttl_s``, at most ``index_max_entries``,
-    ~130 bytes each: ~13 MB at the default 100,000), each with a small code of (agent, variant).
+    ~96 bytes each: ~10 MB at the default 100,000), each with a small code of (agent, variant).
     Remembering an id again updates its agent and variant but keeps its place (and expiry).
     """
 
