@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import structlog
@@ -71,6 +71,25 @@ class Streaming:
 class _Lease:
     started: bool = False
     recorded: bool = False
+
+
+class _OpenStream:
+    """An upstream stream whose context is entered; ``close`` leaves it once, whoever calls it first.
+
+    The context itself, not an ``AsyncExitStack`` around it: for one context the stack's entry and
+    ``aclose`` cost ~1 µs a stream (timeit), on every stream's path to its first byte.
+    """
+
+    __slots__ = ("_context", "handle")
+
+    def __init__(self, context: AbstractAsyncContextManager[StreamHandle], handle: StreamHandle):
+        self._context: AbstractAsyncContextManager[StreamHandle] | None = context
+        self.handle = handle
+
+    async def close(self) -> None:
+        context, self._context = self._context, None
+        if context is not None:
+            await context.__aexit__(None, None, None)
 
 
 class ChatProxy:
@@ -188,15 +207,14 @@ class ChatProxy:
     async def _open_stream(
         self, ex: Exchange, endpoint: Endpoint, fallback: Endpoint | None, payload: Payload
     ) -> Streaming:
-        stack = AsyncExitStack()
         started = time.perf_counter()
         try:
-            handle = await self._open(stack, endpoint, payload, ex)
+            opened = await self._open(endpoint, payload, ex)
         except UpstreamError:
             if fallback is None:
                 raise
             self._use_fallback(ex, fallback, payload)
-            handle = await self._open(stack, fallback, payload, ex)
+            opened = await self._open(fallback, payload, ex)
             endpoint = fallback
         ex.upstream_s = time.perf_counter() - started
         lease = _Lease()
@@ -211,10 +229,10 @@ class ChatProxy:
                 return
             lease.started = True
             ex.error, ex.status = "client_disconnected", 499
-            await stack.aclose()
+            await opened.close()
             sent()
 
-        return Streaming(self._relay(ex, endpoint, stack, handle, lease), _response_headers(ex), abandon, sent)
+        return Streaming(self._relay(ex, endpoint, opened, lease), _response_headers(ex), abandon, sent)
 
     async def _forward(self, endpoint: Endpoint, payload: Payload, ex: Exchange) -> UpstreamReply:
         """One non-streaming call; every upstream failure is counted, the fallback's included."""
@@ -224,21 +242,22 @@ class ChatProxy:
             self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
             raise
 
-    async def _open(self, stack: AsyncExitStack, endpoint: Endpoint, payload: Payload, ex: Exchange) -> StreamHandle:
-        """Open one stream on ``stack``; every upstream failure is counted, the fallback's included."""
+    async def _open(self, endpoint: Endpoint, payload: Payload, ex: Exchange) -> _OpenStream:
+        """Open one stream; every upstream failure is counted, the fallback's included."""
+        context = endpoint.upstream.stream(payload, request_id=ex.request_id)
         try:
-            return await stack.enter_async_context(endpoint.upstream.stream(payload, request_id=ex.request_id))
+            return _OpenStream(context, await context.__aenter__())
         except UpstreamError as err:
             self._metrics.upstream_errors.labels(err.upstream, err.reason).inc()
             raise
 
     async def _relay(
-        self, ex: Exchange, endpoint: Endpoint, stack: AsyncExitStack, handle: StreamHandle, lease: _Lease
+        self, ex: Exchange, endpoint: Endpoint, opened: _OpenStream, lease: _Lease
     ) -> AsyncIterator[bytes]:
         lease.started = True
         scanner = SseScanner(want_text=ex.sampled)
         try:
-            async for piece in _timed(handle.chunks(self._heartbeat_s), ex):
+            async for piece in _timed(opened.handle.chunks(self._heartbeat_s), ex):
                 if not piece:  # the upstream has been silent for heartbeat_s; what was relayed ends an event
                     yield KEEPALIVE_EVENT
                     continue
@@ -268,7 +287,7 @@ class ChatProxy:
             scanner.facts.finish_reason = "error"
             yield error_chunk(ex.model, "gw-" + ex.request_id)
         finally:
-            await stack.aclose()
+            await opened.close()
             facts = scanner.facts
             ex.input_tokens, ex.output_tokens = facts.input_tokens, facts.output_tokens
             ex.finish_reason, ex.answer = facts.finish_reason, scanner.text()

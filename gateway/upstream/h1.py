@@ -106,7 +106,7 @@ class RequestHead:
 class Answer:
     """A response whose head has arrived: status, headers (lower-cased names), and its body to read.
 
-    Read it once (``read`` or ``pieces``), then ``release`` or ``close`` it exactly when done: after
+    Read it once (``read``, ``pieces`` or ``next_piece``), then ``release`` or ``close`` it exactly when done: after
     that its connection may carry another exchange. A repeated header keeps its last value.
     """
 
@@ -126,6 +126,10 @@ class Answer:
         conn = self._conn
         while (piece := await conn.next_piece(heartbeat_s)) is not None:
             yield piece
+
+    async def next_piece(self, heartbeat_s: float | None = None) -> bytes | None:
+        """What ``pieces`` yields next, ``None`` at the end: for a caller that iterates without a generator."""
+        return await self._conn.next_piece(heartbeat_s)
 
     def release(self) -> None:
         """Done with the answer: reuse the connection if it was received to its end, else close it."""
