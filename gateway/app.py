@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway import __version__
 from gateway.api.admin import ADMIN_COMPONENTS, admin_router
-from gateway.api.chat import chat_completions, document_chat
+from gateway.api.chat import ChatFastPath, chat_completions, document_chat
 from gateway.api.experiments import experiments_router
 from gateway.api.feedback import submit_feedback
 from gateway.api.health import healthz, metrics, readyz
@@ -125,8 +125,9 @@ def build_state(
     return state
 
 
-def create_app(state: GatewayState) -> Litestar:
-    """The ASGI app serving ``state``."""
+def create_app(state: GatewayState, *, on_startup: Sequence[Callable[[], None]] = ()) -> ChatFastPath:
+    """The ASGI app serving ``state``: the Litestar app, with chat requests taken straight to their route
+    (``ChatFastPath``); ``on_startup`` runs once the app has started, before it serves."""
     app = Litestar(
         route_handlers=[
             chat_completions,
@@ -147,9 +148,10 @@ def create_app(state: GatewayState) -> Litestar:
         state=State({"gateway": state}),
         debug=False,
         logging_config=None,
+        on_startup=list(on_startup),
     )
     document_chat(app)
-    return app
+    return ChatFastPath(app)
 
 
 @asynccontextmanager

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-
+from gateway.api.chat import ChatFastPath
 from gateway.app import build_state, create_app
 from gateway.logging import configure_logging
 from gateway.runtime import tune_gc
 from gateway.settings import ConfigError, Settings, load_config
 
 
-def create_from_env() -> Litestar:
+def create_from_env() -> ChatFastPath:
     """The app a worker process serves; the only place besides the CLI that reads the environment."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -19,6 +18,5 @@ def create_from_env() -> Litestar:
     config = load_config(settings.config)
     if settings.redis_url:
         config = config.model_copy(update={"redis_url": settings.redis_url})
-    app = create_app(build_state(settings, config))
-    app.on_startup.append(tune_gc)  # a serving process only: tests build many apps in one process
-    return app
+    # The collector is tuned in a serving process only: tests build many apps in one process.
+    return create_app(build_state(settings, config), on_startup=[tune_gc])

@@ -60,8 +60,7 @@ def demo(
     if rate > 0:
         state.services.append(TrafficGenerator(f"http://{host}:{port}", rate_per_s=rate))
     typer.echo(banner(host, port))
-    app = create_app(state)
-    app.on_startup.append(tune_gc)
+    app = create_app(state, on_startup=[tune_gc])
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     )
