@@ -24,7 +24,6 @@ from litestar import Litestar, Request
 from litestar.enums import ParamType, ScopeType
 from litestar.exceptions import ClientException, MethodNotAllowedException
 from litestar.handlers import asgi
-from litestar.middleware._internal.exceptions.middleware import get_exception_handler
 from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -82,8 +81,11 @@ class ChatFastPath:
 
     async def _answer_error(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         scope["litestar_app"] = self.app
-        handler = get_exception_handler(self.app.exception_handlers, exc)
-        if handler is None:  # the gateway's app maps Exception itself; an app built otherwise may not
+        # The handler of the nearest class in the exception's MRO, as Litestar picks it (the gateway maps
+        # no status codes to handlers); the app maps Exception itself, so there always is one.
+        handlers = self.app.exception_handlers
+        handler = next((handlers[cls] for cls in type(exc).__mro__ if cls in handlers), None)
+        if handler is None:
             raise exc
         request: Request[Any, Any, Any] = self.app.request_class(scope=scope, receive=receive, send=send)
         response = handler(request, exc)
