@@ -102,6 +102,25 @@ def which_connection(peer: Peer, _request: bytes) -> bytes:
     return answer(str(peer.index).encode())
 
 
+def tunnelled(
+    origin: str,
+    proxy: str,
+    *,
+    max_connections: int = 1,
+    connect_timeout_s: float = 2,
+    ssl_context: ssl.SSLContext | None = None,
+) -> H1Pool:
+    """A pool to ``origin`` whose connections go through the proxy at ``proxy``."""
+    return H1Pool(
+        Origin.parse(origin),
+        max_connections=max_connections,
+        connect_timeout_s=connect_timeout_s,
+        read_timeout_s=5,
+        ssl_context=ssl_context,
+        proxy=Proxy.parse(proxy),
+    )
+
+
 async def body_of(pool: H1Pool) -> bytes:
     reply = await pool.request(pool.origin.head("POST", "/v1/x", {}), b"{}")
     try:
@@ -132,14 +151,7 @@ async def test_an_https_origin_is_reached_through_one_tunnel(certificate: tuple[
     ):
         url = proxy.url.replace("http://", "http://agent:p%40ss@")
         trusting = ssl.create_default_context(cafile=str(certificate[0]))
-        pool = H1Pool(
-            Origin.parse(server.url),
-            max_connections=2,
-            connect_timeout_s=2,
-            read_timeout_s=5,
-            ssl_context=trusting,
-            proxy=Proxy.parse(url),
-        )
+        pool = tunnelled(server.url, url, max_connections=2, ssl_context=trusting)
         assert [await body_of(pool), await body_of(pool)] == [b"0", b"0"]
         target = f"127.0.0.1:{server.port}"
         assert len(proxy.heads) == 1
@@ -155,13 +167,7 @@ async def test_an_https_origin_is_reached_through_one_tunnel(certificate: tuple[
 async def test_an_http_origin_is_tunnelled_too() -> None:
     """An http origin goes through a CONNECT tunnel as well: origin-form requests, no credentials without any in the URL."""
     async with scripted(keep_answering(which_connection)) as server, proxying() as proxy:
-        pool = H1Pool(
-            Origin.parse(server.url),
-            max_connections=2,
-            connect_timeout_s=2,
-            read_timeout_s=5,
-            proxy=Proxy.parse(proxy.url),
-        )
+        pool = tunnelled(server.url, proxy.url, max_connections=2)
         assert [await body_of(pool), await body_of(pool)] == [b"0", b"0"]
         assert len(proxy.heads) == 1
         assert proxy.heads[0].startswith(f"CONNECT 127.0.0.1:{server.port} HTTP/1.1\r\n".encode())
@@ -176,13 +182,7 @@ async def test_a_refused_tunnel_is_connect_failed_naming_the_status() -> None:
         scripted(keep_answering(which_connection)) as server,
         proxying("407 Proxy Authentication Required") as proxy,
     ):
-        pool = H1Pool(
-            Origin.parse(server.url.replace("http:", "https:")),
-            max_connections=1,
-            connect_timeout_s=2,
-            read_timeout_s=5,
-            proxy=Proxy.parse(proxy.url),
-        )
+        pool = tunnelled(server.url.replace("http:", "https:"), proxy.url)
         with pytest.raises(ConnectFailed, match="407 Proxy Authentication Required"):
             await body_of(pool)
         assert pool.counts == (0, 0, 0)
@@ -193,13 +193,7 @@ async def test_a_refused_tunnel_is_connect_failed_naming_the_status() -> None:
 async def test_the_connect_timeout_covers_the_tunnel() -> None:
     """A proxy that accepts the socket but never answers CONNECT: ConnectTimeout, and the slot is free again."""
     async with proxying(None) as proxy:
-        pool = H1Pool(
-            Origin.parse("https://127.0.0.1:9"),
-            max_connections=1,
-            connect_timeout_s=0.2,
-            read_timeout_s=5,
-            proxy=Proxy.parse(proxy.url),
-        )
+        pool = tunnelled("https://127.0.0.1:9", proxy.url, connect_timeout_s=0.2)
         with pytest.raises(ConnectTimeout, match="through proxy"):
             await body_of(pool)
         assert pool.counts == (0, 0, 0)
@@ -212,13 +206,7 @@ async def test_an_untrusted_origin_behind_the_proxy_is_connect_failed(certificat
         scripted(keep_answering(which_connection), tls=tls_server_context(certificate)) as server,
         proxying() as proxy,
     ):
-        pool = H1Pool(
-            Origin.parse(server.url),
-            max_connections=1,
-            connect_timeout_s=2,
-            read_timeout_s=5,
-            proxy=Proxy.parse(proxy.url),
-        )
+        pool = tunnelled(server.url, proxy.url)
         with pytest.raises(ConnectFailed):
             await body_of(pool)
         assert server.requests == []
