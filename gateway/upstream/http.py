@@ -16,7 +16,7 @@ This module is the only one that sees the client's exceptions; ``_translated`` m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import msgspec
 
@@ -88,7 +88,7 @@ class HttpUpstream:
         return self._pool is not None and not self._pool.closed
 
     async def complete(self, payload: Payload, *, request_id: str) -> UpstreamReply:
-        answer = await self._answered(msgspec.json.encode(self._translate(payload)), request_id, stream=False)
+        answer = await self._answered(self._body(payload), request_id, stream=False)
         try:
             data = await answer.read()
         except H1Error as exc:
@@ -98,7 +98,12 @@ class HttpUpstream:
         return UpstreamReply(data, answer.headers.get("content-type", "application/json"))
 
     def stream(self, payload: Payload, *, request_id: str) -> _StreamContext:
-        return _StreamContext(self, payload, request_id)
+        body = self._body(payload)
+        return _StreamContext(lambda: self._answered(body, request_id, stream=True), self.name)
+
+    def _body(self, payload: Payload) -> bytes:
+        """The request body in this upstream's dialect."""
+        return msgspec.json.encode(self._translate(payload))
 
     async def _answered(self, body: bytes, request_id: str, *, stream: bool) -> Answer:
         """A 200 answer whose body is still to read, after this upstream's retries; else the error."""
@@ -186,19 +191,16 @@ class _StreamContext:
     context manager's wrapper, the loop's registry of async generators) cost ~2 µs a stream (timeit).
     """
 
-    __slots__ = ("_payload", "_request_id", "_stream", "_upstream")
+    __slots__ = ("_answered", "_stream", "_upstream")
 
-    def __init__(self, upstream: HttpUpstream, payload: Payload, request_id: str):
+    def __init__(self, answered: Callable[[], Awaitable[Answer]], upstream: str):
+        """``answered``: sends the request, returns the 200 answer (``HttpUpstream._answered``, bound)."""
+        self._answered = answered
         self._upstream = upstream
-        self._payload = payload
-        self._request_id = request_id
         self._stream: _HttpStream | None = None
 
     async def __aenter__(self) -> _HttpStream:
-        upstream = self._upstream
-        body = msgspec.json.encode(upstream._translate(self._payload))
-        answer = await upstream._answered(body, self._request_id, stream=True)
-        self._stream = _HttpStream(answer, upstream.name)
+        self._stream = _HttpStream(await self._answered(), self._upstream)
         return self._stream
 
     async def __aexit__(self, *exc_info: object) -> None:
