@@ -142,7 +142,7 @@ def markdown(results: dict[str, Any]) -> str:
         "path": ("Throughput and latency (gateway and passthrough on one core)", path_table),
         "ttfb": ("Streaming: time to first byte (one connection; paced upstream, and nginx)", ttfb_table),
         "streams": ("Slow streams held at once", streams_table),
-        "workers": ("Workers: one vs two on two cores", workers_table),
+        "workers": ("Workers: one vs two on two cores, free and in a CPU budget per worker", workers_table),
         "servers": ("Servers: the gateway under uvicorn and granian", servers_table),
         "clients": ("Upstream clients: the passthrough with the gateway's client, aiohttp and httpx", servers_table),
     }
