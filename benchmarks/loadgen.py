@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ class Result:
     max_ms: float
     errors: int
     """Socket errors, timeouts and non-2xx answers together."""
+    cpu_s: float
+    """wrk's own CPU time (user + system): what the load generator took from the machine."""
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -62,7 +65,9 @@ def run_wrk(
     argv += ["-s", str(script), url]
     if cores:
         argv = ["taskset", "-c", cores, *argv]
+    before = _children_cpu_s()
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout_s + 30, check=False)
+    cpu_s = _children_cpu_s() - before
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
@@ -76,4 +81,11 @@ def run_wrk(
         p99_ms=raw["p99"] / 1000,
         max_ms=raw["max"] / 1000,
         errors=errors,
+        cpu_s=cpu_s,
     )
+
+
+def _children_cpu_s() -> float:
+    """CPU time of this process's children that have exited and been waited for (wrk, once it is done)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -33,59 +33,6 @@ def _raise_fd_limit() -> None:
     os.setpgrp()  # its own group, so stopping it also stops its workers
 
 
-_CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
-_CGROUP_V2 = Path("/sys/fs/cgroup")
-
-
-@dataclass
-class CpuBudget:
-    """A cgroup whose processes get at most ``cores`` cores' worth of CPU time, whichever cores they run on.
-
-    The kernel's CFS bandwidth control: ``quota`` µs of CPU per ``period`` µs for the whole group
-    (cgroup v1's ``cpu.cfs_quota_us``, v2's ``cpu.max``). A process started in it takes its
-    children (a server's workers) with it. ``None`` from ``create`` where this machine does not let
-    the harness make one (no cpu controller, not root).
-    """
-
-    path: Path
-
-    @classmethod
-    def create(cls, name: str, cores: float, period_us: int = 20_000) -> CpuBudget | None:
-        quota = max(1_000, round(cores * period_us))
-        try:
-            if (_CGROUP_V1_CPU / "cpu.cfs_quota_us").exists():
-                path = _CGROUP_V1_CPU / name
-                path.mkdir(exist_ok=True)
-                (path / "cpu.cfs_period_us").write_text(str(period_us))
-                (path / "cpu.cfs_quota_us").write_text(str(quota))
-            elif "cpu" in (_CGROUP_V2 / "cgroup.controllers").read_text().split():
-                with contextlib.suppress(OSError):  # already on, or the root's to give
-                    (_CGROUP_V2 / "cgroup.subtree_control").write_text("+cpu")
-                path = _CGROUP_V2 / name
-                path.mkdir(exist_ok=True)
-                (path / "cpu.max").write_text(f"{quota} {period_us}")
-            else:
-                return None
-        except OSError:
-            return None
-        return cls(path)
-
-    def enter(self) -> None:
-        """Move the calling process into the group (in a child, before it execs)."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
-
-    def remove(self) -> None:
-        """Delete the group once its processes have exited (the kernel refuses while any is left)."""
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.1)
-
-
 @dataclass
 class Proc:
     """One started process."""
@@ -112,33 +59,11 @@ class Processes:
 
     workdir: Path
     started: list[Proc] = field(default_factory=list)
-    budgets: list[CpuBudget] = field(default_factory=list)
 
-    def budget(self, name: str, cores: float) -> CpuBudget | None:
-        """A CPU budget (see ``CpuBudget``) removed on ``close``; ``None`` where none can be made."""
-        budget = CpuBudget.create(f"genesis-bench-{os.getpid()}-{name}", cores)
-        if budget is not None:
-            self.budgets.append(budget)
-        return budget
-
-    def start(
-        self,
-        name: str,
-        argv: Sequence[str],
-        *,
-        cores: str | None,
-        env: Mapping[str, str] | None = None,
-        budget: CpuBudget | None = None,
-    ) -> Proc:
-        """Start ``argv`` (pinned to ``cores`` with taskset when given, in ``budget`` when given), output to a log file."""
+    def start(self, name: str, argv: Sequence[str], *, cores: str | None, env: Mapping[str, str] | None = None) -> Proc:
+        """Start ``argv`` (pinned to ``cores`` with taskset when given), output to a log file."""
         log = self.workdir / f"{name}.log"
         full = ["taskset", "-c", cores, *argv] if cores else list(argv)
-
-        def in_child() -> None:
-            _raise_fd_limit()
-            if budget is not None:
-                budget.enter()
-
         with log.open("wb") as out:
             popen = subprocess.Popen(
                 full,
@@ -146,7 +71,7 @@ class Processes:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **(env or {})},
-                preexec_fn=in_child,  # noqa: PLW1509 - no threads run in this harness when it starts one
+                preexec_fn=_raise_fd_limit,  # noqa: PLW1509 - no threads run in this harness when it starts one
             )
         proc = Proc(name, popen, log)
         self.started.append(proc)
@@ -170,12 +95,9 @@ class Processes:
             self.started.remove(proc)
 
     def close(self) -> None:
-        """Stop everything still running, newest first; then remove the CPU budgets."""
+        """Stop everything still running, newest first."""
         for proc in reversed(list(self.started)):
             self.stop(proc)
-        for budget in self.budgets:
-            budget.remove()
-        self.budgets.clear()
 
 
 def wait_port(port: int, proc: Proc, timeout: float = 30.0) -> None:

@@ -97,6 +97,8 @@ def workers_table(workers: dict[str, Any]) -> list[str]:
             r.get("scaling_best"),
             None if r.get("rps_per_core") is None else round(r["rps_per_core"]),
             r.get("per_core"),
+            r.get("bound"),
+            None if r.get("load_us_per_req") is None else round(r["load_us_per_req"]),
             r["p50_ms"],
             r["p99_ms"],
             r.get("rss_mb"),
@@ -106,7 +108,8 @@ def workers_table(workers: dict[str, Any]) -> list[str]:
         for t, r in workers["targets"].items()
     ]
     header = ["target", "workers", "req/s", "× one worker", "best round", "req/s per busy core"]
-    header += ["× one worker per busy core", "p50 ms", "p99 ms", "RSS per worker MB"]
+    header += ["× one worker per busy core", "× one worker at most here", "wrk + nginx CPU µs/req"]
+    header += ["p50 ms", "p99 ms", "RSS per worker MB"]
     header += ["cores busy per process, each round", "errors"]
     return _table(header, rows)
 
@@ -142,7 +145,7 @@ def markdown(results: dict[str, Any]) -> str:
         "path": ("Throughput and latency (gateway and passthrough on one core)", path_table),
         "ttfb": ("Streaming: time to first byte (one connection; paced upstream, and nginx)", ttfb_table),
         "streams": ("Slow streams held at once", streams_table),
-        "workers": ("Workers: one vs two on two cores, free and in a CPU budget per worker", workers_table),
+        "workers": ("Workers: one vs two on two cores", workers_table),
         "servers": ("Servers: the gateway under uvicorn and granian", servers_table),
         "clients": ("Upstream clients: the passthrough with the gateway's client, aiohttp and httpx", servers_table),
     }

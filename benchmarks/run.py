@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,6 @@ class Options:
     server: str
     out: Path
     load_core: str | None
-    worker_budget: float
     server_core: str | None
 
 
@@ -81,12 +80,6 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--streams", type=int, default=1000, help="slow streams held at once")
     p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {','.join(SECTIONS)}")
     p.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn", help="server of the path section")
-    p.add_argument(
-        "--worker-budget",
-        type=float,
-        default=0.6,
-        help="cores of CPU per worker in the workers section's second measurement (0: none)",
-    )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     p.add_argument("--max-minutes", type=float, default=30.0, help="hard limit: stop everything after this")
     a = p.parse_args(argv)
@@ -107,7 +100,6 @@ def parse(argv: list[str] | None) -> Options:
             out=a.out,
             load_core="0" if two_cores else None,
             server_core="1" if two_cores else None,
-            worker_budget=a.worker_budget,
         )
     return Options(
         smoke=False,
@@ -123,7 +115,6 @@ def parse(argv: list[str] | None) -> Options:
         out=a.out,
         load_core="0" if two_cores else None,
         server_core="1" if two_cores else None,
-        worker_budget=a.worker_budget,
     )
 
 
@@ -176,6 +167,7 @@ class Bench:
         settle([pid for s in self._measured for pid in s.pids()])
         pids = server.pids()
         before = [cpu_seconds([pid]) for pid in pids]
+        upstream_before = cpu_seconds(self.nginx.pids())
         result = run_wrk(
             server.url + "/v1/chat/completions",
             script,
@@ -185,6 +177,9 @@ class Bench:
         )
         spent = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
         row: dict[str, Any] = result.as_dict()
+        # What wrk and nginx took per request: on cores shared with the server, taken from it.
+        load_s = result.cpu_s + (cpu_seconds(self.nginx.pids()) - upstream_before if server is not self.nginx else 0.0)
+        row["load_us_per_req"] = load_s / result.requests * 1e6 if result.requests else None
         measured = result.requests and server is not self.nginx
         row["cpu_us_per_req"] = sum(spent) / result.requests * 1e6 if measured else None
         row["cpu_s_per_process"] = spent  # the workers section turns them into shares of a core
@@ -352,20 +347,22 @@ class Bench:
         return row
 
     def workers(self) -> dict[str, Any]:
-        """The gateway (and the passthrough, for the machine's own ceiling) with one and two workers on both cores.
-
-        Twice: free, and with a CPU budget of ``--worker-budget`` cores per worker (a cgroup quota
-        on the server's processes). Free, wrk and nginx share the two cores with the workers, so the
-        cheaper a request is to the gateway, the larger the share of the cores the load generator
-        takes from the second worker, and the lower the ratio: with a budget each worker gets the
-        same CPU whether it is alone or not, the rest stays for the load generator, and the ratio is
-        the workers' own scaling.
-        """
+        """The gateway (and the passthrough, for the machine's own ceiling) with one and two workers on both cores."""
         both = "0,1" if self.opts.load_core else None
-        targets: dict[str, tuple[Server, bool, int]] = {}
-        for budget in (None, self.opts.worker_budget or None):
-            for workers in (1, 2):
-                targets |= self._worker_targets(workers, both, budget)
+
+        def passthrough(workers: int) -> Server:
+            server = start_passthrough(
+                self.procs, f"passthrough-w{workers}", self.nginx, cores=both, server="uvicorn", workers=workers
+            )
+            self._measured.append(server)
+            return server
+
+        targets: dict[str, tuple[Server, bool, int]] = {
+            "gateway": (self._gateway("gateway-w1", 0.0, cores=both), True, 1),
+            "gateway ×2": (self._gateway("gateway-w2", 0.0, cores=both, workers=2), True, 2),
+            "passthrough": (passthrough(1), False, 1),
+            "passthrough ×2": (passthrough(2), False, 2),
+        }
         rows: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
         old_core, self.opts.load_core = self.opts.load_core, both
         if both:  # the upstream too may run on either core, like wrk and the workers
@@ -393,50 +390,23 @@ class Bench:
                 "workers": targets[t][2],
                 "core_shares": [r["core_shares"] for r in rows[t]],
                 "rps_per_core": _median_of(r["rps_per_core"] for r in rows[t]),
+                "load_us_per_req": _median_of(r["load_us_per_req"] for r in rows[t]),
             }
             for t in targets
         }
-        for name in (t for t in targets if targets[t][2] == 1):
-            two = name.replace(" ×1", " ×2")
-            pairs = list(zip(rows[name], rows[two], strict=True))
-            out[two]["scaling"] = statistics.median(b["rps"] / a["rps"] for a, b in pairs)
-            out[two]["scaling_best"] = max(b["rps"] / a["rps"] for a, b in pairs)
+        for name in ("gateway", "passthrough"):
+            pairs = list(zip(rows[name], rows[f"{name} ×2"], strict=True))
+            out[f"{name} ×2"]["scaling"] = statistics.median(two["rps"] / one["rps"] for one, two in pairs)
+            out[f"{name} ×2"]["scaling_best"] = max(two["rps"] / one["rps"] for one, two in pairs)
             # What each busy core served with two workers against one: 1.0 is scaling without contention,
             # whatever share of the two cores wrk and nginx took from the workers.
-            out[two]["per_core"] = _median_of(
-                b["rps_per_core"] / a["rps_per_core"] for a, b in pairs if a["rps_per_core"] and b["rps_per_core"]
+            out[f"{name} ×2"]["per_core"] = _median_of(
+                two["rps_per_core"] / one["rps_per_core"]
+                for one, two in pairs
+                if one["rps_per_core"] and two["rps_per_core"]
             )
-        if self.opts.worker_budget and not any(" core per worker" in t for t in targets):
-            self.notes.append(
-                "This machine did not let the harness make a cgroup with a CPU quota (cgroup v1 cpu or v2 "
-                "cpu.max, as root): the workers were measured without a budget only."
-            )
-        return {"connections": 32, "budget": self.opts.worker_budget, "targets": out}
-
-    def _worker_targets(
-        self, workers: int, cores: str | None, budget: float | None
-    ) -> dict[str, tuple[Server, bool, int]]:
-        """The gateway and the passthrough with ``workers`` workers, in a budget of ``budget`` cores each when given."""
-        suffix = f"w{workers}" if budget is None else f"w{workers}-b{budget:g}"
-        label = f" ×{workers}" if budget is None else f", {budget:g} core per worker ×{workers}"
-        limits = {}
-        if budget is not None:
-            for name in ("gateway", "passthrough"):
-                limits[name] = self.procs.budget(f"{name}-{suffix}", budget * workers)
-            if None in limits.values():
-                return {}
-        gw = self._gateway(f"gateway-{suffix}", 0.0, cores=cores, workers=workers, budget=limits.get("gateway"))
-        passthrough = start_passthrough(
-            self.procs,
-            f"passthrough-{suffix}",
-            self.nginx,
-            cores=cores,
-            server="uvicorn",
-            workers=workers,
-            budget=limits.get("passthrough"),
-        )
-        self._measured.append(passthrough)
-        return {f"gateway{label}": (gw, True, workers), f"passthrough{label}": (passthrough, False, workers)}
+            out[f"{name} ×2"]["bound"] = _median_of(_two_core_bound(one, two) for one, two in pairs)
+        return {"connections": 32, "targets": out}
 
     def servers(self) -> dict[str, Any]:
         """The same gateway under uvicorn (uvloop, httptools) and granian, taking turns."""
@@ -508,6 +478,24 @@ def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _two_core_bound(one: dict[str, Any], two: dict[str, Any]) -> float | None:
+    """The most two workers can serve against one when the load generator and the upstream share their two cores.
+
+    One worker has a core to itself and serves ``1 / c`` requests a second (``c``: its CPU per
+    request). Two workers that do not slow each other still cost ``c`` a request, and wrk and nginx
+    take ``L`` a request from the same two cores, so together they serve at most ``2 / (c + L)``:
+    ``2c / (c + L)`` times one worker. The cheaper the server, the lower that bound (1.5 for a server
+    three times as costly as its load generator); only a machine with cores for the load generator
+    lifts it.
+    """
+    per_core: float | None = one.get("rps_per_core")
+    load_us: float | None = two.get("load_us_per_req")
+    if not per_core or load_us is None:
+        return None
+    c = 1 / per_core
+    return 2 * c / (c + load_us / 1e6)
+
+
 def _scenario(mode: str, conns: int, rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     targets = {t: _median(r) for t, r in rounds.items()}
     direct = targets["upstream (nginx)"]
@@ -532,7 +520,25 @@ def goals(sections: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"goal": goal, "measured": fmt.format(value), "value": value, "met": met})
 
     if "path" in sections:
-        _path_goals(sections["path"], add)
+        by = {(s["mode"], s["connections"]): s["targets"] for s in sections["path"]["scenarios"]}
+        many = max(c for _, c in by)
+        for mode in ("JSON", "SSE"):
+            for target in [t for t in by[(mode, many)] if t.startswith("gateway")]:
+                ratio = by[(mode, many)][target]["ratio"]
+                add(
+                    f"{target}, {mode}, {many} conns: req/s ≥ 0.8 × passthrough",
+                    ratio,
+                    0.8,
+                    at_least=True,
+                    fmt="{:.2f} ×",
+                )
+        if ("JSON", 1) in by:
+            one = by[("JSON", 1)]["gateway, sampling 0 %"]
+            add("added latency at 1 conn, p50 ≤ 0.5 ms", one["added_p50_ms"], 0.5, at_least=False, fmt="{:.3f} ms")
+            add("added latency at 1 conn, p99 ≤ 2 ms", one["added_p99_ms"], 2.0, at_least=False, fmt="{:.3f} ms")
+        for name, rss in sections["path"]["rss_mb"].items():
+            if name.startswith("gateway"):
+                add(f"{name}: RSS after the load ≤ 100 MB per worker", rss, 100, at_least=False, fmt="{:.0f} MB")
     if "ttfb" in sections:
         ttfb = sections["ttfb"]["targets"]
         for target, upstream in (("gateway → nginx", "nginx, the issue's upstream"), ("gateway", "the paced upstream")):
@@ -548,49 +554,13 @@ def goals(sections: dict[str, Any]) -> list[dict[str, Any]]:
             fmt="{:.0f} MB peak",
         )
     if "workers" in sections:
-        _workers_goal(sections["workers"], out)
+        two = sections["workers"]["targets"]["gateway ×2"]
+        scaling, bound = two["scaling"], two.get("bound")
+        fmt = "{:.2f} ×" + (
+            "" if bound is None else f" (the most two cores shared with wrk and nginx allow: {bound:.2f} ×)"
+        )
+        add("--workers 2 on two cores ≥ 1.7 × one worker", scaling, 1.7, at_least=True, fmt=fmt)
     return out
-
-
-def _path_goals(path: dict[str, Any], add: Callable[..., None]) -> None:
-    """The path section's goals: throughput against the passthrough, added latency, RSS."""
-    by = {(s["mode"], s["connections"]): s["targets"] for s in path["scenarios"]}
-    many = max(c for _, c in by)
-    for mode in ("JSON", "SSE"):
-        for target in [t for t in by[(mode, many)] if t.startswith("gateway")]:
-            ratio = by[(mode, many)][target]["ratio"]
-            add(
-                f"{target}, {mode}, {many} conns: req/s ≥ 0.8 × passthrough",
-                ratio,
-                0.8,
-                at_least=True,
-                fmt="{:.2f} ×",
-            )
-    if ("JSON", 1) in by:
-        one = by[("JSON", 1)]["gateway, sampling 0 %"]
-        add("added latency at 1 conn, p50 ≤ 0.5 ms", one["added_p50_ms"], 0.5, at_least=False, fmt="{:.3f} ms")
-        add("added latency at 1 conn, p99 ≤ 2 ms", one["added_p99_ms"], 2.0, at_least=False, fmt="{:.3f} ms")
-    for name, rss in path["rss_mb"].items():
-        if name.startswith("gateway"):
-            add(f"{name}: RSS after the load ≤ 100 MB per worker", rss, 100, at_least=False, fmt="{:.0f} MB")
-
-
-def _workers_goal(workers: dict[str, Any], out: list[dict[str, Any]]) -> None:
-    """Two workers against one: with each worker's CPU budget where the machine allowed one.
-
-    Without one, wrk and nginx take their share of the two cores from the second worker, and the
-    ratio says more about the load generator than about the gateway (see ``Bench.workers``); the
-    free figure is printed beside it.
-    """
-    targets = workers["targets"]
-    free = targets["gateway ×2"]["scaling"]
-    budgeted = next((r["scaling"] for t, r in targets.items() if t.startswith("gateway, ") and "scaling" in r), None)
-    goal = "--workers 2 on two cores ≥ 1.7 × one worker"
-    if budgeted is None:
-        out.append({"goal": goal, "measured": f"{free:.2f} × (no budget)", "value": free, "met": free >= 1.7})
-        return
-    measured = f"{budgeted:.2f} × with {workers['budget']:g} core per worker (free: {free:.2f} ×)"
-    out.append({"goal": goal, "measured": measured, "value": budgeted, "met": budgeted >= 1.7})
 
 
 def machine() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.procs import CpuBudget, Proc, Processes, children, free_port, memory_kb, serving_pids, wait_port
+from benchmarks.procs import Proc, Processes, children, free_port, memory_kb, serving_pids, wait_port
 from benchmarks.upstream import nginx_config, nginx_proxy_config
 
 AGENT_KEY = "bench-agent-key"
@@ -187,7 +187,6 @@ def start_passthrough(
     workers: int = 1,
     client: str = "gateway",
     tune_gc: bool = False,
-    budget: CpuBudget | None = None,
 ) -> Server:
     port = free_port()
     env = {
@@ -199,7 +198,7 @@ def start_passthrough(
     argv = [sys.executable, "-m", "benchmarks.passthrough", "--port", str(port), "--workers", str(workers)]
     if server == "granian":
         argv = granian_argv("benchmarks.passthrough:create_app", port, workers=workers)
-    proc = procs.start(name, argv, cores=cores, env=env, budget=budget)
+    proc = procs.start(name, argv, cores=cores, env=env)
     wait_port(port, proc)
     _wait_workers(proc, workers)
     return Server(proc, port)
@@ -257,9 +256,8 @@ def start_gateway(
     workers: int = 1,
     server: str = "uvicorn",
     extra_env: dict[str, str] | None = None,
-    budget: CpuBudget | None = None,
 ) -> Server:
-    """``genesis-gateway serve`` (or the same app under granian) with ``config``, in ``budget`` when given."""
+    """``genesis-gateway serve`` (or the same app under granian) with ``config``."""
     port = free_port()
     env = {
         "MISTRAL_API_KEY": "bench-upstream-key",
@@ -277,7 +275,7 @@ def start_gateway(
     else:
         cli = str(Path(sys.executable).with_name("genesis-gateway"))
         argv = [cli, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
-    proc = procs.start(name, argv, cores=cores, env=env, budget=budget)
+    proc = procs.start(name, argv, cores=cores, env=env)
     wait_port(port, proc, timeout=60)
     _wait_workers(proc, workers)
     return Server(proc, port)
