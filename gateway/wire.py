@@ -17,6 +17,9 @@ import msgspec
 from gateway.errors import BadRequest
 
 _DONE = b"[DONE]"
+_DONE_TAILS = (b"data: [DONE]\n\n", b"data:[DONE]\n\n", b"data: [DONE]\r\n\r\n", b"data:[DONE]\r\n\r\n")
+"""How a stream's last event, ``[DONE]``, ends a piece as servers write it."""
+_LF = ord("\n")
 
 
 @dataclass(slots=True)
@@ -173,7 +176,10 @@ class SseScanner:
     def cut(self, data: bytes) -> bytes:
         """Consume one piece of the stream; return the whole events ready to relay (maybe empty), unread."""
         buffer = self._held + data if self._held else data
-        lf, crlf = buffer.rfind(b"\n\n"), buffer.rfind(b"\r\n\r\n")
+        lf = buffer.rfind(b"\n\n")
+        # A CRLF boundary before the last LF one cannot end later than it: search only past it (a
+        # whole LF piece of 10 kB has none, and searching it all for one cost ~3 µs a stream).
+        crlf = buffer.rfind(b"\r\n\r\n", max(lf - 1, 0))
         cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
         ready, self._held = buffer[:cut], buffer[cut:]
         return ready
@@ -291,7 +297,17 @@ def _last_with(events: bytes, pos: int, key: bytes, opener: bytes) -> int:
 
 
 def _has_done(events: bytes, pos: int) -> bool:
-    """Whether a ``data: [DONE]`` line follows ``pos`` (found with ``bytes.find``: a multiline regex costs ~45 µs a stream)."""
+    """Whether a ``data: [DONE]`` line follows ``pos`` (found with ``bytes.find``: a multiline regex costs ~45 µs a stream).
+
+    ``[DONE]`` is a stream's last event: the piece's end is looked at first (searching a 10 kB piece
+    from ``pos`` costs ~4 µs), the whole piece only when it ends otherwise.
+    """
+    for tail in _DONE_TAILS:
+        if events.endswith(tail):
+            start = len(events) - len(tail)
+            if start >= pos and (start == 0 or events[start - 1] == _LF):
+                return True
+            break
     i = events.find(_DONE, pos)
     while i >= 0:
         start = events.rfind(b"\n", 0, i) + 1

@@ -132,6 +132,44 @@ def test_scanner_cut_returns_whole_events_unread_and_scan_reads_them() -> None:
     assert (scanner.facts.input_tokens, scanner.facts.output_tokens, scanner.facts.finish_reason) == (5, 2, "stop")
 
 
+@pytest.mark.parametrize(
+    ("ending", "whole"),
+    [
+        (b"data: a\n\ndata: b\r\n\r\ndata: c", b"data: a\n\ndata: b\r\n\r\n"),
+        (b"data: a\r\n\r\ndata: b\n\ndata: c", b"data: a\r\n\r\ndata: b\n\n"),
+        (b"data: a\r\n\r\ndata: b\r\n\r\ndata: c\n", b"data: a\r\n\r\ndata: b\r\n\r\n"),
+        (b"data: a\n\ndata: b\n\ndata: c\r\n", b"data: a\n\ndata: b\n\n"),
+    ],
+)
+def test_scanner_cuts_after_the_last_whole_event_whichever_line_ends_it(ending: bytes, whole: bytes) -> None:
+    """LF and CRLF events mixed in one piece: everything up to the last blank line is ready, the rest held."""
+    scanner = SseScanner(want_text=False)
+    assert scanner.cut(ending) == whole
+    assert scanner.flush() == ending[len(whole) :]
+
+
+DONE_CASES = {
+    "done last": (sse(STREAM), True),
+    "done last, crlf": (sse(STREAM, newline="\r\n"), True),
+    "done last, no space": (sse(STREAM).replace(b"data: [DONE]", b"data:[DONE]"), True),
+    "done, then a comment": (sse(STREAM) + b": ping\n\n", True),
+    "no done": (sse(STREAM, done=False), False),
+    "a comment ending like done": (sse(STREAM, done=False) + b": data: [DONE]\n\n", False),
+    "done inside a data line": (sse(STREAM, done=False) + b"data: x data: [DONE]\n\n", False),
+}
+
+
+@pytest.mark.parametrize("case", DONE_CASES)
+@pytest.mark.parametrize("size", [7, 100_000])
+def test_scanner_without_text_is_done_on_a_done_line_alone(case: str, size: int) -> None:
+    """Not keeping text, [DONE] is found as a data line of its own wherever the piece has it, and nowhere else."""
+    data, done = DONE_CASES[case]
+    scanner, out = scan_in_pieces(data, size, want_text=False)
+    assert b"".join(out) == data
+    assert scanner.done is done
+    assert (scanner.facts.input_tokens, scanner.facts.finish_reason) == (5, "stop")
+
+
 def test_scanner_reads_usage_from_a_usage_only_last_chunk() -> None:
     """Usage on a final chunk with no choices (the OpenAI include_usage shape) is read too."""
     usage_only = {"id": "c", "model": "m", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4}}
