@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             config = gateway_config(
                 procs.workdir,
                 label,
-                nginx=nginx,
-                paced=paced,
+                nginx_port=nginx.port,
+                paced_port=paced.port,
                 sample_rate=a.rate,
                 slow_model="pace-5x4",
                 redis_prefix=redis_prefix,

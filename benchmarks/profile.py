@@ -94,8 +94,8 @@ def main() -> int:
         config = gateway_config(
             procs.workdir,
             "gw",
-            nginx=nginx,
-            paced=paced,
+            nginx_port=nginx.port,
+            paced_port=paced.port,
             sample_rate=a.sample_rate,
             slow_model="pace-5x4",
             redis_prefix=prefix,

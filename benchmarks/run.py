@@ -146,8 +146,8 @@ class Bench:
         config = gateway_config(
             self.workdir,
             name,
-            nginx=self.nginx,
-            paced=self.paced,
+            nginx_port=self.nginx.port,
+            paced_port=self.paced.port,
             sample_rate=rate,
             slow_model=self.opts.stream_model,
             redis_prefix=redis_prefix,

@@ -215,8 +215,8 @@ def gateway_config(
     workdir: Path,
     name: str,
     *,
-    nginx: Server,
-    paced: Server,
+    nginx_port: int,
+    paced_port: int,
     sample_rate: float,
     slow_model: str,
     redis_prefix: str | None = None,
@@ -227,8 +227,8 @@ def gateway_config(
     path.write_text(
         redis
         + _CONFIG.format(
-            nginx=nginx.port,
-            paced=paced.port,
+            nginx=nginx_port,
+            paced=paced_port,
             rate=sample_rate,
             fixed_agent=FIXED_AGENT,
             paced_agent=PACED_AGENT,
