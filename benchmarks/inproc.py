@@ -2,11 +2,12 @@
 
 No server, no sockets, no load generator: the CPU time of the gateway's own steps per request
 (``time.process_time``), the best of ``--runs`` runs (as timeit advises: the host's noise only ever
-adds), which resolves a µs where a wrk A/B needs rounds to resolve a few. The upstream answers with nginx's fixed bodies (``benchmarks/upstream.py``): the
-JSON completion, or the 48-event stream in one piece. The app is the one ``serve`` runs (the chat
-fast path, the JSON log line, the garbage collector tuned), with the benchmark's config and
-sampling off; its lifespan does not run, so nothing runs beside the requests. Under load in a
-server the same steps cost two to three times more (docs/performance.md).
+adds), which resolves a µs where a wrk A/B needs rounds to resolve a few. The upstream answers
+with nginx's fixed bodies (``benchmarks/upstream.py``): the JSON completion, or the 48-event
+stream in one piece. The app is the one ``serve`` runs (the chat fast path, the JSON log line, the
+garbage collector tuned), with the benchmark's config and sampling off; its lifespan does not run,
+so nothing runs beside the requests. Under load in a server the same steps cost two to three times
+more (docs/performance.md).
 
     python -m benchmarks.inproc [--stream] [--requests 50000] [--runs 5]
     (cd /tmp/before && python -m benchmarks.inproc)       # a checkout of another commit, to compare
